@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# chroot.sh ensure                      create the trixie build chroot if missing
+# chroot.sh headers <kernel-name>       install that kernel's headers in it
+# chroot.sh run <cmd> [args...]         run a command inside, repo visible at its own path
+#
+# Trixie and backports kernels need glibc >= 2.38 and gcc-14 to build modules:
+# one debootstrapped trixie chroot under .cache serves both.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+PKGS=gcc-14,gcc,make,libc6-dev,libelf-dev,sparse,rsync,perl,bc,flex,bison,xz-utils,binutils
+
+ensure() {
+	[ -e "$CHROOT/.ready" ] && return 0
+	command -v debootstrap >/dev/null || die "debootstrap missing (make deps)"
+	local m s t0
+	m=$(mirror_uri); s=$(security_uri); t0=$(now)
+	log "debootstrap trixie into $CHROOT"
+	rm -rf "$CHROOT"; mkdir -p "$CHROOT"
+	debootstrap --variant=minbase --include="$PKGS" trixie "$CHROOT" "$m" >"$CACHE/debootstrap.log" 2>&1 ||
+		{ tail -n 30 "$CACHE/debootstrap.log" >&2; die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
+	cat >"$CHROOT/etc/apt/sources.list" <<-EOF
+	deb $m trixie main
+	deb $m trixie-updates main
+	deb $s trixie-security main
+	deb $m trixie-backports main
+	EOF
+	rm -f "$CHROOT/etc/apt/sources.list.d/"*
+	mkdir -p "$CHROOT/tmp" && chmod 1777 "$CHROOT/tmp"
+	touch "$CHROOT/.ready" "$CHROOT/.need-update"
+	log "chroot ready in $(($(now) - t0)) s"
+}
+
+MOUNTED=()
+cleanup() {
+	local i
+	for ((i = ${#MOUNTED[@]} - 1; i >= 0; i--)); do umount "${MOUNTED[$i]}" 2>/dev/null || umount -l "${MOUNTED[$i]}" || true; done
+}
+enter() {
+	trap cleanup EXIT
+	mkdir -p "$CHROOT/proc" "$CHROOT$REPO"
+	mount -t proc proc "$CHROOT/proc" && MOUNTED+=("$CHROOT/proc")
+	mount --bind "$REPO" "$CHROOT$REPO" && MOUNTED+=("$CHROOT$REPO")
+	if [ "$CACHE" != "$REPO/.cache" ]; then
+		mkdir -p "$CHROOT$CACHE"
+		mount --bind "$CACHE" "$CHROOT$CACHE" && MOUNTED+=("$CHROOT$CACHE")
+	fi
+}
+in_root() {
+	chroot "$CHROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+		DEBIAN_FRONTEND=noninteractive TERM=dumb "$@"
+}
+
+cmd=${1:-}; shift || true
+case $cmd in
+ensure)
+	take_lock chroot
+	ensure
+	;;
+headers)
+	name=$1
+	load_kernel_env "$name"
+	take_lock chroot
+	ensure
+	[ -e "$CHROOT$KHDR/Makefile" ] && exit 0
+	enter
+	t=(); [ "$name" != backports ] || t=(-t trixie-backports)
+	if [ -e "$CHROOT/.need-update" ] || ! in_root apt-get -q -q install -y --no-install-recommends \
+		"${t[@]}" "linux-headers-$KVER=$KPKGVER" >&2; then
+		log "apt-get update in the chroot"
+		in_root apt-get -q -q update >&2
+		rm -f "$CHROOT/.need-update"
+		in_root apt-get -q -q install -y --no-install-recommends \
+			"${t[@]}" "linux-headers-$KVER=$KPKGVER" >&2
+	fi
+	in_root apt-get -q -q clean >&2 || true
+	[ -e "$CHROOT$KHDR/Makefile" ] || die "linux-headers-$KVER missing in the chroot"
+	;;
+run)
+	take_lock chroot
+	ensure
+	enter
+	dir=$(pwd)
+	case $dir in "$REPO"*|"$CACHE"*) ;; *) dir=/ ;; esac
+	in_root /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$dir" "$@"
+	;;
+*)
+	die "usage: chroot.sh ensure | headers <kernel> | run <cmd...>"
+	;;
+esac

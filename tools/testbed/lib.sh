@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common helpers for the test bed scripts; sourced, not executed.
+#
+# Layout (all git-ignored):
+#   .cache/apt/<release>/     private apt state (lists, cache, sources.list)
+#   .cache/debs/              downloaded .debs, reused by file name
+#   .cache/k/<kver>/          unpacked kernel: vmlinuz, modules/, headers root (bookworm)
+#   .cache/src/<srcver>/      unpacked linux-source tree + built selftest library
+#   .cache/chroot/trixie/     debootstrapped build chroot for trixie and backports
+#   .cache/build/<kver>/      module build, our selftests, upstream selftest binaries
+#   .cache/kernels/<name>.env resolved versions of the last fetch of a release
+#   out/logs/<kernel>-<vendor>.log  guest serial logs
+
+TB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$TB_DIR/../.." && pwd)
+CACHE=${TESTBED_CACHE:-$REPO/.cache}
+OUT=${TESTBED_OUT:-$REPO/out}
+ALL_KERNELS="bookworm trixie backports"
+ALL_VENDORS="intel amd"
+
+log() { printf '# %s\n' "$*" >&2; }
+die() { printf 'testbed: error: %s\n' "$*" >&2; exit 1; }
+now() { date +%s; }
+
+# TAP lines exchanged between the scripts are unnumbered ("ok - name",
+# "not ok - name", "ok - name # SKIP why"); check.sh numbers them.
+tap_ok()   { printf 'ok - %s\n' "$1"; }
+tap_fail() { printf 'not ok - %s\n' "$1"; [ -z "${2:-}" ] || printf '# %s\n' "$2"; }
+tap_skip() { printf 'ok - %s # SKIP %s\n' "$1" "$2"; }
+
+# The Debian mirror is whatever this machine's apt uses: never hard-coded.
+mirror_uri() {
+	if [ -n "${TESTBED_MIRROR:-}" ]; then echo "${TESTBED_MIRROR%/}"; return; fi
+	local u
+	u=$(awk 'tolower($1)=="uris:" { for (i = 2; i <= NF; i++) print $i }' \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v -- '-security/*$' | head -n1)
+	if [ -z "$u" ] && [ -r /etc/apt/sources.list ]; then
+		u=$(awk '$1=="deb" { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; exit } }' \
+			/etc/apt/sources.list | grep -v -- '-security/*$' | head -n1)
+	fi
+	[ -n "$u" ] || die "no Debian mirror found in /etc/apt/sources.list.d/*.sources"
+	echo "${u%/}"
+}
+# The security archive: same host, path /debian-security.
+security_uri() { mirror_uri | sed -E 's#^([a-zA-Z]+://[^/]+).*#\1/debian-security#'; }
+
+# Suites and apt target release of each kernel "name".
+release_suites() {
+	case $1 in
+	bookworm)  echo "bookworm bookworm-updates bookworm-security" ;;
+	trixie)    echo "trixie trixie-updates trixie-security" ;;
+	backports) echo "trixie trixie-updates trixie-security trixie-backports" ;;
+	*) die "unknown kernel '$1' (want one of: $ALL_KERNELS)" ;;
+	esac
+}
+release_target() { [ "$1" = backports ] && echo trixie-backports || echo "$1"; }
+# Kernels built in the trixie chroot (glibc >= 2.38, gcc-14) rather than on the host.
+in_chroot() { [ "$1" != bookworm ]; }
+
+# Private apt: never touches the host's apt state.
+apt_dir() { echo "$CACHE/apt/$1"; }
+apt_opts() {
+	local d; d=$(apt_dir "$1")
+	printf '%s\n' -o "Dir::State::Lists=$d/lists" -o "Dir::Etc::SourceList=$d/sources.list" \
+		-o "Dir::Etc::SourceParts=/dev/null" -o "Dir::Cache=$d/cache" \
+		-o "Dir::State::status=/dev/null" -o "Dir::Etc::Preferences=/dev/null" \
+		-o "Dir::Etc::PreferencesParts=/dev/null" -o "APT::Sandbox::User=root" \
+		-o "Debug::NoLocking=1" -o "Acquire::Languages=none"
+	# backports: prefer trixie-backports (NotAutomatic) like "apt-get -t"
+	[ "$1" != backports ] || printf '%s\n' -o "APT::Default-Release=trixie-backports"
+}
+papt_get()   { local -a o; mapfile -t o < <(apt_opts "$1"); shift; apt-get "${o[@]}" "$@"; }
+papt_cache() { local -a o; mapfile -t o < <(apt_opts "$1"); shift; apt-cache "${o[@]}" "$@"; }
+
+# Load the resolved versions of a kernel name (written by fetch.sh).
+load_kernel_env() {
+	local f="$CACHE/kernels/$1.env"
+	[ -r "$f" ] || "$TB_DIR/fetch.sh" "$1" >&2 || die "fetch of $1 failed"
+	# shellcheck disable=SC1090
+	. "$f"
+}
+
+# Trixie build chroot.
+CHROOT=$CACHE/chroot/trixie
+
+# Hold a named lock until this process exits (cache dirs are shared between runs).
+take_lock() {
+	local fd
+	mkdir -p "$CACHE/locks"
+	exec {fd}>"$CACHE/locks/$1"
+	flock "$fd"
+}
