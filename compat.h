@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Every difference between the KVM releases we support (Debian 6.1, 6.12 and
+ * 7.3) lives here, behind feature macros and small helpers.  Core and vendor
+ * files never test a kernel version themselves.
+ */
+#ifndef KVM_HV_RELAY_COMPAT_H
+#define KVM_HV_RELAY_COMPAT_H
+
+#include <linux/kvm_host.h>
+#include <linux/eventfd.h>
+#include <linux/ftrace.h>
+#include <linux/static_call.h>
+
+/*
+ * Hyper-V emulation became optional (CONFIG_KVM_HYPERV); before that it was
+ * always built and kvm->arch.hyperv always existed.  Without it there is no
+ * eVMCS, no VP assist page and no conn_to_evt, so nothing to relay.  The
+ * RELAY_* probe macros come from Kbuild, which greps the target's headers.
+ */
+#if !defined(RELAY_KVM_HYPERV_IS_OPTIONAL) || IS_ENABLED(CONFIG_KVM_HYPERV)
+#define RELAY_HAVE_KVM_HYPERV 1
+#else
+#define RELAY_HAVE_KVM_HYPERV 0
+#endif
+
+static inline void relay_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#ifdef RELAY_EVENTFD_SIGNAL_HAS_COUNT
+	eventfd_signal(ctx, 1);
+#else
+	eventfd_signal(ctx);
+#endif
+}
+
+#if RELAY_HAVE_KVM_HYPERV
+/* Writers hold kvm->arch.hyperv.hv_lock; readers are RCU, as in KVM. */
+static inline struct eventfd_ctx *relay_conn_eventfd(struct kvm *kvm, u32 conn_id)
+{
+	return idr_find(&kvm->arch.hyperv.conn_to_evt, conn_id);
+}
+#else
+static inline struct eventfd_ctx *relay_conn_eventfd(struct kvm *kvm, u32 conn_id)
+{
+	return NULL;
+}
+#endif
+
+/*
+ * vcpu->arch.regs_avail/regs_dirty were u32 masks and later became bitmaps.
+ * Tell them apart by the field's size rather than by a version, so that a
+ * distribution backport of either layout is handled too.
+ */
+#define RELAY_REGS_ARE_U32 \
+	(sizeof(((struct kvm_vcpu_arch *)NULL)->regs_avail) == sizeof(u32))
+
+static inline bool relay_reg_test(void *map, int reg)
+{
+	if (RELAY_REGS_ARE_U32)
+		return *(u32 *)map & BIT(reg);
+	return test_bit(reg, (unsigned long *)map);
+}
+
+static inline void relay_reg_set(void *map, int reg)
+{
+	if (RELAY_REGS_ARE_U32)
+		*(u32 *)map |= BIT(reg);
+	else
+		__set_bit(reg, (unsigned long *)map);
+}
+
+/*
+ * kvm_x86_cache_reg is one of the few static-call keys KVM exports in every
+ * release: a direct call, so IBT has nothing to check.
+ */
+static inline unsigned long relay_rip_read(struct kvm_vcpu *vcpu)
+{
+	if (!relay_reg_test(&vcpu->arch.regs_avail, VCPU_REGS_RIP))
+		static_call(kvm_x86_cache_reg)(vcpu, VCPU_REGS_RIP);
+	return vcpu->arch.regs[VCPU_REGS_RIP];
+}
+
+static inline void relay_reg_write(struct kvm_vcpu *vcpu, int reg,
+				   unsigned long val)
+{
+	vcpu->arch.regs[reg] = val;
+	relay_reg_set(&vcpu->arch.regs_avail, reg);
+	relay_reg_set(&vcpu->arch.regs_dirty, reg);
+}
+
+/* The argument and return-address registers an ftrace hook sees at entry. */
+static inline struct pt_regs *relay_hook_regs(struct ftrace_regs *fregs)
+{
+	return ftrace_get_regs(fregs);
+}
+
+#endif /* KVM_HV_RELAY_COMPAT_H */

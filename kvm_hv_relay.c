@@ -1,0 +1,733 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvm_hv_relay: keep a nested Hyper-V root partition's HvPostMessage and
+ * HvSignalEvent hypercalls in L0 and hand them to the VMM.
+ *
+ * The module extends a running, unmodified KVM through ftrace entry hooks on
+ * global functions.  Every hook either lets the call through untouched or
+ * redirects it, by rewriting the saved instruction pointer, to a function of
+ * ours with the same signature that fully replaces it.  The original of a
+ * hooked function is never called, and no non-exported KVM function is ever
+ * called through a pointer: with IBT, KVM functions whose address is never
+ * taken have their ENDBR sealed and an indirect call to them faults.
+ *
+ * Flow of a relayed call:
+ *  1. The vendor's reflect decision (nested_vmx_reflect_vmexit /
+ *     nested_svm_exit_special) is hooked.  Its callback runs in atomic
+ *     context and calls relay_decide(), which reads only public vCPU state
+ *     and L1 memory without faulting.  If the call is ours it marks the vCPU
+ *     and diverts the decision to "L0 handles this exit".
+ *  2. KVM then calls its hypercall handler, whose hook sees the mark and
+ *     diverts it to relay_hypercall(), which may sleep: it translates the
+ *     L2 input GPA, signals an eventfd, or exits to userspace with our own
+ *     complete_userspace_io.
+ *  3. relay_complete() writes the VMM's result into L2's registers.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/hashtable.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/utsname.h>
+
+#include "uapi/linux/kvm_hv_relay.h"
+#include "compat.h"
+#include "kvm_hv_relay.h"
+
+#define CREATE_TRACE_POINTS
+#include "relay_trace.h"
+
+#define RELAY_VERSION "0.1.0"
+
+static_assert(RELAY_CLASS_POST == KVM_NESTED_HYPERV_RELAY_POST_MESSAGE);
+static_assert(RELAY_CLASS_SIGNAL == KVM_NESTED_HYPERV_RELAY_SIGNAL_EVENT);
+static_assert(RELAY_HC_NESTED == KVM_NESTED_HYPERV_RELAY_NESTED_BIT);
+
+/* VMs that enabled the capability, keyed by struct kvm.  Readers are RCU. */
+static DEFINE_HASHTABLE(relay_vms, 6);
+/* Taken by writers only; the destroy hook runs in atomic context. */
+static DEFINE_SPINLOCK(relay_vms_lock);
+/* Serialises KVM_ENABLE_CAP so that one VM never gets two states. */
+static DEFINE_MUTEX(relay_enable_mutex);
+static atomic_t relay_nr_vms = ATOMIC_INIT(0);
+
+static const struct relay_vendor *relay_vendor;
+static u64 relay_supported;
+static struct dentry *relay_debugfs_dir;
+
+static struct relay_vm *relay_vm_find(struct kvm *kvm)
+{
+	struct relay_vm *rvm;
+
+	hash_for_each_possible_rcu(relay_vms, rvm, node, (unsigned long)kvm)
+		if (rvm->kvm == kvm)
+			return rvm;
+	return NULL;
+}
+
+/*
+ * The returned state stays valid while the caller runs in the vCPU's thread:
+ * the vCPU holds a reference on its VM and the state is freed only when the
+ * VM is destroyed.
+ */
+static struct relay_vcpu *relay_vcpu_find(struct kvm_vcpu *vcpu,
+					  struct relay_vm **rvmp)
+{
+	struct relay_vcpu *rv = NULL;
+	struct relay_vm *rvm;
+
+	rcu_read_lock();
+	rvm = relay_vm_find(vcpu->kvm);
+	if (rvm && vcpu->vcpu_idx < rvm->nr_vcpus)
+		rv = &rvm->vcpus[vcpu->vcpu_idx];
+	rcu_read_unlock();
+	if (rvmp)
+		*rvmp = rvm;
+	return rv;
+}
+
+static void relay_count(struct relay_vm *rvm, enum relay_counter c)
+{
+	atomic64_inc(&rvm->counters[c]);
+}
+
+/**
+ * relay_read_l1() - read L1 guest memory through the VMM's mapping
+ * @kvm: the VM
+ * @gpa: L1 guest physical address
+ * @buf: destination
+ * @len: bytes to read; [@gpa, @gpa + @len) must not cross a page
+ * @atomic: the caller cannot sleep, so the page must already be present
+ *
+ * Runs in the vCPU's thread under the vCPU's SRCU read lock (both the exit
+ * handlers and the hooks are reached from vcpu_run()), so the memslots are
+ * stable and current->mm is the VMM's.
+ *
+ * Return: 0, -ENOENT if @gpa is in no usable memslot, -EFAULT if the read
+ * failed (in @atomic mode: possibly only because the page is not present).
+ */
+int relay_read_l1(struct kvm *kvm, u64 gpa, void *buf, unsigned int len,
+		  bool atomic)
+{
+	struct kvm_memory_slot *slot;
+	unsigned long hva;
+	gfn_t gfn = gpa_to_gfn(gpa);
+	unsigned long left;
+
+	slot = __gfn_to_memslot(kvm_memslots(kvm), gfn);
+	if (!slot || (slot->flags & KVM_MEMSLOT_INVALID))
+		return -ENOENT;
+	hva = __gfn_to_hva_memslot(slot, gfn) + offset_in_page(gpa);
+
+	if (atomic) {
+		pagefault_disable();
+		left = __copy_from_user_inatomic(buf, (void __user *)hva, len);
+		pagefault_enable();
+	} else {
+		left = copy_from_user(buf, (void __user *)hva, len);
+	}
+	return left ? -EFAULT : 0;
+}
+
+static bool relay_l1_gpa_is_memory(struct kvm *kvm, u64 gpa)
+{
+	struct kvm_memory_slot *slot;
+
+	slot = __gfn_to_memslot(kvm_memslots(kvm), gpa_to_gfn(gpa));
+	return slot && !(slot->flags & KVM_MEMSLOT_INVALID);
+}
+
+/**
+ * relay_decide() - decide, at an L2 hypercall exit, whether the call is ours
+ * @vcpu: the vCPU, in guest mode
+ *
+ * Called from the vendor's reflect hook: atomic context, nothing may sleep.
+ *
+ * Return: RELAY_DECIDED when the exit must be handled in L0 by us,
+ * RELAY_FAULT_IN when L1 memory needed for the decision must be faulted in
+ * first (the vendor then resumes L2 without moving RIP, so the instruction
+ * exits again), RELAY_IDLE to let KVM go on exactly as without the module.
+ */
+enum relay_vcpu_state relay_decide(struct kvm_vcpu *vcpu)
+{
+	const struct relay_vendor *vendor = relay_vendor;
+	struct relay_exit ex;
+	struct relay_vcpu *rv;
+	struct relay_vm *rvm;
+	unsigned long *regs = vcpu->arch.regs;
+	u64 input, mask, ctl_gpa = 0;
+	int auth;
+
+	rv = relay_vcpu_find(vcpu, &rvm);
+	if (!rv)
+		return RELAY_IDLE;
+	if (rv->state == RELAY_BYPASS) {
+		rv->state = RELAY_IDLE;
+		return RELAY_IDLE;
+	}
+	rv->state = RELAY_IDLE;
+
+	mask = READ_ONCE(rvm->mask);
+	if (!mask || !vendor->exit_info(vcpu, &ex))
+		return RELAY_IDLE;
+
+	if (ex.long_mode)
+		input = regs[VCPU_REGS_RCX];
+	else
+		input = (u64)(u32)regs[VCPU_REGS_RDX] << 32 |
+			(u32)regs[VCPU_REGS_RAX];
+	if (!(relay_input_class(input) & mask))
+		return RELAY_IDLE;
+
+	auth = vendor->authorisation(vcpu, true, &ctl_gpa);
+	if (auth == -EFAULT) {
+		relay_count(rvm, RELAY_CNT_FAULT_IN);
+		rv->state = RELAY_FAULT_IN;
+		return RELAY_FAULT_IN;
+	}
+	if (auth < 0 || (auth & RELAY_AUTH_OK) != RELAY_AUTH_OK) {
+		relay_count(rvm, RELAY_CNT_UNAUTHORISED);
+		trace_kvm_hv_relay_unauthorised(vcpu->vcpu_id, input,
+						auth < 0 ? 0 : auth);
+		return RELAY_IDLE;
+	}
+
+	rv->input = input;
+	rv->ctl_gpa = ctl_gpa;
+	rv->rip = ex.rip;
+	rv->insn_len = ex.insn_len;
+	rv->long_mode = ex.long_mode;
+	rv->auth = auth;
+	rv->state = RELAY_DECIDED;
+	return RELAY_DECIDED;
+}
+
+/**
+ * relay_fault_in() - make the L1 memory the decision reads present
+ * @vcpu: the vCPU whose decision found a page not present
+ *
+ * Process context.  When even a faulting read fails the memory is not there
+ * at all; the next exit then goes to KVM untouched so that L1 sees the call
+ * as it would without the module, instead of looping here.
+ */
+void relay_fault_in(struct kvm_vcpu *vcpu)
+{
+	struct relay_vcpu *rv = relay_vcpu_find(vcpu, NULL);
+	u64 ctl_gpa;
+
+	if (!rv)
+		return;
+	if (relay_vendor->authorisation(vcpu, false, &ctl_gpa) < 0)
+		rv->state = RELAY_BYPASS;
+	else
+		rv->state = RELAY_IDLE;
+}
+
+static void relay_set_result(struct kvm_vcpu *vcpu, bool long_mode, u64 result)
+{
+	if (long_mode) {
+		relay_reg_write(vcpu, VCPU_REGS_RAX, result);
+	} else {
+		relay_reg_write(vcpu, VCPU_REGS_RDX, (u32)(result >> 32));
+		relay_reg_write(vcpu, VCPU_REGS_RAX, (u32)result);
+	}
+}
+
+/* Complete a call in the kernel: status to L2, L2 past the instruction. */
+static int relay_finish(struct kvm_vcpu *vcpu, struct relay_vcpu *rv,
+			u64 input, u16 status)
+{
+	relay_set_result(vcpu, rv->long_mode, status);
+	relay_vendor->skip(vcpu, rv->insn_len, rv->long_mode);
+	trace_kvm_hv_relay_completed(vcpu->vcpu_id, input, status, false);
+	return 1;
+}
+
+static int relay_reject(struct kvm_vcpu *vcpu, struct relay_vm *rvm,
+			struct relay_vcpu *rv, u64 input, u16 status,
+			enum relay_reject reason)
+{
+	relay_count(rvm, RELAY_CNT_REJECTED);
+	trace_kvm_hv_relay_rejected(vcpu->vcpu_id, input, status, reason);
+	return relay_finish(vcpu, rv, input, status);
+}
+
+/* Userspace completes the call on the next KVM_RUN. */
+static int relay_complete(struct kvm_vcpu *vcpu)
+{
+	struct relay_vm *rvm;
+	struct relay_vcpu *rv = relay_vcpu_find(vcpu, &rvm);
+	u64 result = vcpu->run->hyperv.u.hcall.result;
+
+	if (!rv || rv->state != RELAY_EXITED)
+		return 1;
+	rv->state = RELAY_IDLE;
+
+	/*
+	 * A reset or KVM_SET_NESTED_STATE / KVM_SET_REGS in between means the
+	 * L2 context that made the call is gone: writing its registers now
+	 * would corrupt whatever runs there instead.
+	 */
+	if (!(vcpu->arch.hflags & HF_GUEST_MASK) ||
+	    relay_rip_read(vcpu) != rv->rip) {
+		relay_count(rvm, RELAY_CNT_STALE_COMPLETIONS);
+		trace_kvm_hv_relay_completed(vcpu->vcpu_id, rv->input, result,
+					     true);
+		return 1;
+	}
+
+	relay_count(rvm, RELAY_CNT_COMPLETED);
+	relay_set_result(vcpu, rv->long_mode, result);
+	relay_vendor->skip(vcpu, rv->insn_len, rv->long_mode);
+	trace_kvm_hv_relay_completed(vcpu->vcpu_id, rv->input, result, false);
+	return 1;
+}
+
+static int relay_exit(struct kvm_vcpu *vcpu, struct relay_vm *rvm,
+		      struct relay_vcpu *rv, u64 input, u64 l2_gpa, u64 param0,
+		      u64 param1)
+{
+	struct kvm_run *run = vcpu->run;
+
+	relay_count(rvm, (input & RELAY_HC_CODE_MASK) == RELAY_HVCALL_POST_MESSAGE ?
+		    RELAY_CNT_POST_EXITS : RELAY_CNT_SIGNAL_EXITS);
+	trace_kvm_hv_relay_relayed(vcpu->vcpu_id, input, l2_gpa, param0);
+
+	run->exit_reason = KVM_EXIT_HYPERV;
+	run->hyperv.type = KVM_EXIT_HYPERV_HCALL;
+	run->hyperv.u.hcall.input = input;
+	run->hyperv.u.hcall.result = 0;
+	run->hyperv.u.hcall.params[0] = param0;
+	run->hyperv.u.hcall.params[1] = param1;
+	rv->state = RELAY_EXITED;
+	vcpu->arch.complete_userspace_io = relay_complete;
+	return 0;
+}
+
+/*
+ * Check a slow call's input block and translate its L2 GPA.  Returns a TLFS
+ * status, with the rejection reason in @reason when it is not success.
+ */
+static u16 relay_input_block(struct kvm_vcpu *vcpu, struct relay_vcpu *rv,
+			     u64 l2_gpa, unsigned int size, u64 *l1_gpa,
+			     enum relay_reject *reason)
+{
+	u16 status = relay_gpa_status(l2_gpa, size);
+
+	if (status) {
+		*reason = RELAY_REJECT_ALIGN;
+		return status;
+	}
+	if (relay_vendor->translate(vcpu, rv->ctl_gpa, l2_gpa, l1_gpa)) {
+		*reason = RELAY_REJECT_UNMAPPED;
+		return RELAY_HV_STATUS_INVALID_HYPERCALL_INPUT;
+	}
+	if (!relay_l1_gpa_is_memory(vcpu->kvm, *l1_gpa)) {
+		*reason = RELAY_REJECT_NO_MEMORY;
+		return RELAY_HV_STATUS_INVALID_HYPERCALL_INPUT;
+	}
+	return RELAY_HV_STATUS_SUCCESS;
+}
+
+static int relay_signal_event(struct kvm_vcpu *vcpu, struct relay_vm *rvm,
+			      struct relay_vcpu *rv, u64 input, u64 operand,
+			      u64 l2_gpa)
+{
+	struct eventfd_ctx *eventfd = NULL;
+	u16 status = relay_signal_status(operand);
+
+	if (status)
+		return relay_reject(vcpu, rvm, rv, input, status,
+				    RELAY_REJECT_OPERAND);
+
+	if (!(operand & RELAY_SIGNAL_FLAG_MASK)) {
+		rcu_read_lock();
+		eventfd = relay_conn_eventfd(vcpu->kvm,
+					     operand & RELAY_SIGNAL_CONN_ID_MASK);
+		if (eventfd)
+			relay_eventfd_signal(eventfd);
+		rcu_read_unlock();
+	}
+	if (eventfd) {
+		relay_count(rvm, RELAY_CNT_SIGNAL_EVENTFD);
+		return relay_finish(vcpu, rv, input, RELAY_HV_STATUS_SUCCESS);
+	}
+
+	/*
+	 * Maybe the VMM knows this connection, as KVM assumes for a
+	 * non-nested guest.  Always in the fast form: the VMM must never be
+	 * handed an L2 address it could dereference as an L1 one.
+	 */
+	return relay_exit(vcpu, rvm, rv, input | RELAY_HC_FAST, l2_gpa, operand,
+			  0);
+}
+
+/* Same signature as kvm_emulate_hypercall(), which it replaces for our calls. */
+static int relay_hypercall(struct kvm_vcpu *vcpu)
+{
+	unsigned long *regs = vcpu->arch.regs;
+	enum relay_reject reason;
+	struct relay_vcpu *rv;
+	struct relay_vm *rvm;
+	u64 input, p0, p1, l1_gpa, operand;
+	u16 status;
+
+	rv = relay_vcpu_find(vcpu, &rvm);
+	/* The hook diverts only when this state exists and is DECIDED. */
+	if (WARN_ON_ONCE(!rv))
+		return 1;
+	rv->state = RELAY_IDLE;
+
+	input = rv->input & ~RELAY_HC_NESTED;
+	if (rv->long_mode) {
+		p0 = regs[VCPU_REGS_RDX];
+		p1 = regs[VCPU_REGS_R8];
+	} else {
+		p0 = (u64)(u32)regs[VCPU_REGS_RBX] << 32 | (u32)regs[VCPU_REGS_RCX];
+		p1 = (u64)(u32)regs[VCPU_REGS_RDI] << 32 | (u32)regs[VCPU_REGS_RSI];
+	}
+
+	status = relay_input_status(input);
+	if (status)
+		return relay_reject(vcpu, rvm, rv, input, status,
+				    RELAY_REJECT_INPUT);
+
+	if ((input & RELAY_HC_CODE_MASK) == RELAY_HVCALL_POST_MESSAGE) {
+		if (input & RELAY_HC_FAST)
+			return relay_exit(vcpu, rvm, rv, input, 0, p0, p1);
+		status = relay_input_block(vcpu, rv, p0,
+					   RELAY_POST_MESSAGE_INPUT_SIZE,
+					   &l1_gpa, &reason);
+		if (status)
+			return relay_reject(vcpu, rvm, rv, input, status, reason);
+		return relay_exit(vcpu, rvm, rv, input, p0, l1_gpa, 0);
+	}
+
+	if (input & RELAY_HC_FAST)
+		return relay_signal_event(vcpu, rvm, rv, input, p0, 0);
+
+	status = relay_input_block(vcpu, rv, p0, RELAY_SIGNAL_EVENT_INPUT_SIZE,
+				   &l1_gpa, &reason);
+	if (status)
+		return relay_reject(vcpu, rvm, rv, input, status, reason);
+	if (relay_read_l1(vcpu->kvm, l1_gpa, &operand, sizeof(operand), false))
+		return relay_reject(vcpu, rvm, rv, input,
+				    RELAY_HV_STATUS_INVALID_HYPERCALL_INPUT,
+				    RELAY_REJECT_NO_MEMORY);
+	return relay_signal_event(vcpu, rvm, rv, input, operand, p0);
+}
+
+/*
+ * Hook on the hypercall handler(s) L0 reaches for a VMCALL/VMMCALL it keeps:
+ * divert only the call our decision marked.
+ */
+void relay_handler_hook(unsigned long ip, unsigned long parent_ip,
+			struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = relay_hook_regs(fregs);
+	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->di;
+	struct relay_vcpu *rv = relay_vcpu_find(vcpu, NULL);
+
+	if (!rv || rv->state != RELAY_DECIDED)
+		return;
+	if (vcpu->arch.hflags & HF_GUEST_MASK)
+		regs->ip = (unsigned long)relay_hypercall;
+	else
+		rv->state = RELAY_IDLE;
+}
+
+/* Same signature as kvm_vm_ioctl_check_extension(); @kvm is NULL on /dev/kvm. */
+static int relay_check_extension(struct kvm *kvm, long ext)
+{
+	return relay_supported;
+}
+
+static void relay_check_extension_hook(unsigned long ip,
+				       unsigned long parent_ip,
+				       struct ftrace_ops *op,
+				       struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = relay_hook_regs(fregs);
+
+	if (regs->si == KVM_CAP_NESTED_HYPERV_HCALL_RELAY)
+		regs->ip = (unsigned long)relay_check_extension;
+}
+
+static int relay_vm_show(struct seq_file *m, void *unused)
+{
+	static const char * const names[RELAY_CNT_NR] = {
+		[RELAY_CNT_POST_EXITS] = "post_exits",
+		[RELAY_CNT_SIGNAL_EXITS] = "signal_exits",
+		[RELAY_CNT_SIGNAL_EVENTFD] = "signal_eventfd",
+		[RELAY_CNT_COMPLETED] = "completed",
+		[RELAY_CNT_STALE_COMPLETIONS] = "stale_completions",
+		[RELAY_CNT_REJECTED] = "rejected",
+		[RELAY_CNT_UNAUTHORISED] = "unauthorised",
+		[RELAY_CNT_FAULT_IN] = "fault_in",
+	};
+	struct relay_vm *rvm = m->private;
+	int i;
+
+	seq_printf(m, "mask: 0x%llx\n", READ_ONCE(rvm->mask));
+	for (i = 0; i < RELAY_CNT_NR; i++)
+		seq_printf(m, "%s: %lld\n", names[i],
+			   atomic64_read(&rvm->counters[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(relay_vm);
+
+static struct relay_vm *relay_vm_alloc(struct kvm *kvm)
+{
+	struct relay_vm *rvm = kzalloc(sizeof(*rvm), GFP_KERNEL_ACCOUNT);
+
+	if (!rvm)
+		return NULL;
+	rvm->kvm = kvm;
+	rvm->nr_vcpus = kvm->max_vcpus;
+	rvm->vcpus = kvcalloc(rvm->nr_vcpus, sizeof(*rvm->vcpus),
+			      GFP_KERNEL_ACCOUNT);
+	if (!rvm->vcpus) {
+		kfree(rvm);
+		return NULL;
+	}
+	return rvm;
+}
+
+static void relay_vm_free_rcu(struct rcu_head *head)
+{
+	struct relay_vm *rvm = container_of(head, struct relay_vm, rcu);
+
+	kvfree(rvm->vcpus);
+	kfree(rvm);
+	atomic_dec(&relay_nr_vms);
+	/* Pairs with the try_module_get() that created the state. */
+	module_put(THIS_MODULE);
+}
+
+/* Same signature as kvm_vm_ioctl_enable_cap(), for our capability only. */
+static int relay_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
+{
+	u64 mask = cap->args[0];
+	struct relay_vm *rvm;
+	int ret = 0;
+
+	if (cap->flags || cap->args[1] || cap->args[2] || cap->args[3] ||
+	    (mask & ~relay_supported))
+		return -EINVAL;
+
+	mutex_lock(&relay_enable_mutex);
+	rcu_read_lock();
+	rvm = relay_vm_find(kvm);
+	rcu_read_unlock();
+	if (!rvm && mask) {
+		rvm = relay_vm_alloc(kvm);
+		if (!rvm) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		/* A VM with relay state pins the module: see relay_exit(). */
+		if (!try_module_get(THIS_MODULE)) {
+			kvfree(rvm->vcpus);
+			kfree(rvm);
+			ret = -ENODEV;
+			goto out;
+		}
+		atomic_inc(&relay_nr_vms);
+		spin_lock(&relay_vms_lock);
+		hash_add_rcu(relay_vms, &rvm->node, (unsigned long)kvm);
+		spin_unlock(&relay_vms_lock);
+		/*
+		 * Inside KVM's own per-VM directory, which KVM removes before
+		 * kvm_arch_destroy_vm() frees the state the file shows.
+		 */
+		if (!IS_ERR_OR_NULL(kvm->debugfs_dentry))
+			debugfs_create_file("hv_relay", 0444, kvm->debugfs_dentry,
+					    rvm, &relay_vm_fops);
+	}
+	if (rvm)
+		WRITE_ONCE(rvm->mask, mask);
+out:
+	mutex_unlock(&relay_enable_mutex);
+	return ret;
+}
+
+static void relay_enable_cap_hook(unsigned long ip, unsigned long parent_ip,
+				  struct ftrace_ops *op,
+				  struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = relay_hook_regs(fregs);
+	struct kvm_enable_cap *cap = (struct kvm_enable_cap *)regs->si;
+
+	if (cap->cap == KVM_CAP_NESTED_HYPERV_HCALL_RELAY)
+		regs->ip = (unsigned long)relay_enable_cap;
+}
+
+/* Pass-through: drop the VM's state; KVM's destroy then runs as usual. */
+static void relay_destroy_vm_hook(unsigned long ip, unsigned long parent_ip,
+				  struct ftrace_ops *op,
+				  struct ftrace_regs *fregs)
+{
+	struct kvm *kvm = (struct kvm *)relay_hook_regs(fregs)->di;
+	struct relay_vm *rvm;
+
+	spin_lock(&relay_vms_lock);
+	rvm = relay_vm_find(kvm);
+	if (rvm)
+		hash_del_rcu(&rvm->node);
+	spin_unlock(&relay_vms_lock);
+	if (rvm)
+		call_rcu(&rvm->rcu, relay_vm_free_rcu);
+}
+
+int relay_hook_arm(struct relay_hook *hook)
+{
+	char name[KSYM_NAME_LEN];
+	int ret;
+
+	strscpy(name, hook->name, sizeof(name));
+	hook->ops.func = hook->func;
+	hook->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
+			  FTRACE_OPS_FL_RECURSION;
+	ret = ftrace_set_filter(&hook->ops, name, strlen(name), 1);
+	if (ret)
+		return ret;
+	ret = register_ftrace_function(&hook->ops);
+	if (ret) {
+		ftrace_free_filter(&hook->ops);
+		return ret;
+	}
+	hook->armed = true;
+	return 0;
+}
+
+void relay_hook_disarm(struct relay_hook *hook)
+{
+	if (!hook->armed)
+		return;
+	unregister_ftrace_function(&hook->ops);
+	ftrace_free_filter(&hook->ops);
+	hook->armed = false;
+}
+
+/*
+ * Armed in this order, disarmed in reverse: state is dropped before it can
+ * be created, and the capability is announced only once the relay path is
+ * complete.
+ */
+static struct relay_hook relay_destroy_hook = {
+	.name = "kvm_arch_destroy_vm", .func = relay_destroy_vm_hook,
+};
+
+static struct relay_hook relay_cap_hooks[] = {
+	{ .name = "kvm_vm_ioctl_enable_cap", .func = relay_enable_cap_hook },
+	{ .name = "kvm_vm_ioctl_check_extension",
+	  .func = relay_check_extension_hook },
+};
+
+static void relay_disarm_all(void)
+{
+	const struct relay_vendor *vendor = relay_vendor;
+	int i;
+
+	for (i = ARRAY_SIZE(relay_cap_hooks) - 1; i >= 0; i--)
+		relay_hook_disarm(&relay_cap_hooks[i]);
+	for (i = vendor->nr_hooks - 1; i >= 0; i--)
+		relay_hook_disarm(&vendor->hooks[i]);
+	relay_hook_disarm(&relay_destroy_hook);
+}
+
+static const char *relay_arm_all(void)
+{
+	const struct relay_vendor *vendor = relay_vendor;
+	unsigned int i;
+
+	if (relay_hook_arm(&relay_destroy_hook))
+		return relay_destroy_hook.name;
+	for (i = 0; i < vendor->nr_hooks; i++)
+		if (relay_hook_arm(&vendor->hooks[i]))
+			return vendor->hooks[i].name;
+	for (i = 0; i < ARRAY_SIZE(relay_cap_hooks); i++)
+		if (relay_hook_arm(&relay_cap_hooks[i]))
+			return relay_cap_hooks[i].name;
+	return NULL;
+}
+
+static int relay_state_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "version: %s\nvendor: %s\nsupported: 0x%llx\nvms: %d\n",
+		   RELAY_VERSION, relay_vendor->name, relay_supported,
+		   atomic_read(&relay_nr_vms));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(relay_state);
+
+/* The one load-time line: kernel, vendor and every hook armed. */
+static void __init relay_log_loaded(void)
+{
+	const struct relay_vendor *vendor = relay_vendor;
+	char hooks[256];
+	size_t n;
+	unsigned int i;
+
+	n = scnprintf(hooks, sizeof(hooks), "%s", relay_destroy_hook.name);
+	for (i = 0; i < vendor->nr_hooks; i++)
+		n += scnprintf(hooks + n, sizeof(hooks) - n, " %s",
+			       vendor->hooks[i].name);
+	for (i = 0; i < ARRAY_SIZE(relay_cap_hooks); i++)
+		n += scnprintf(hooks + n, sizeof(hooks) - n, " %s",
+			       relay_cap_hooks[i].name);
+	pr_info("%s loaded on %s, vendor %s, hooks armed: %s\n", RELAY_VERSION,
+		utsname()->release, vendor->name, hooks);
+}
+
+static int __init relay_init(void)
+{
+	const char *missing;
+
+	if (!RELAY_HAVE_KVM_HYPERV) {
+		pr_err("refusing to load: this KVM is built without CONFIG_KVM_HYPERV\n");
+		return -EOPNOTSUPP;
+	}
+	if (boot_cpu_has(X86_FEATURE_VMX)) {
+		relay_vendor = &relay_vmx_vendor;
+	} else {
+		pr_err("refusing to load: no supported virtualization extension (Intel VMX) on this CPU\n");
+		return -EOPNOTSUPP;
+	}
+
+	missing = relay_arm_all();
+	if (missing) {
+		relay_disarm_all();
+		pr_err("refusing to load: cannot hook %s (is kvm and kvm_%s loaded?)\n",
+		       missing, relay_vendor->name);
+		return -ENOENT;
+	}
+	relay_supported = KVM_NESTED_HYPERV_RELAY_ALL;
+
+	relay_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("state", 0444, relay_debugfs_dir, NULL,
+			    &relay_state_fops);
+
+	relay_log_loaded();
+	return 0;
+}
+
+static void __exit relay_exit_module(void)
+{
+	debugfs_remove(relay_debugfs_dir);
+	relay_disarm_all();
+	/* State is freed by RCU callbacks that end with module_put(). */
+	rcu_barrier();
+}
+
+module_init(relay_init);
+module_exit(relay_exit_module);
+
+MODULE_DESCRIPTION("Relay a nested Hyper-V root partition's HvPostMessage/HvSignalEvent to the VMM");
+MODULE_AUTHOR("kvm-hv-relay developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(RELAY_VERSION);
+MODULE_SOFTDEP("pre: kvm");

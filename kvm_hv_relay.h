@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internal interface between the vendor-neutral core (kvm_hv_relay.c) and
+ * the vendor files (vmx_nested.c, svm_nested.c).
+ */
+#ifndef KVM_HV_RELAY_H
+#define KVM_HV_RELAY_H
+
+#include <linux/ftrace.h>
+#include <linux/kvm_host.h>
+#include "relay_input.h"
+
+/*
+ * Per-vCPU relay state.  Only the vCPU's own thread touches it: the decision
+ * (an ftrace callback on the vendor's reflect function), the hypercall
+ * handler and the userspace completion all run in that thread.
+ */
+enum relay_vcpu_state {
+	RELAY_IDLE,
+	RELAY_DECIDED,		/* the next hypercall handler call is ours */
+	RELAY_FAULT_IN,		/* L1 memory must be faulted in, then retry */
+	RELAY_BYPASS,		/* let the next exit through untouched */
+	RELAY_EXITED,		/* userspace owes us a completion */
+};
+
+struct relay_vcpu {
+	u64 input;		/* input value as L2 passed it */
+	u64 ctl_gpa;		/* eVMCS / VMCB12 the call was made under */
+	u64 rip;		/* L2 RIP of the VMCALL/VMMCALL */
+	u8 state;
+	u8 insn_len;
+	u8 long_mode;		/* operands and result in 64-bit registers */
+	u8 auth;		/* RELAY_AUTH_* seen by the decision */
+};
+
+/* Authorisation facts, reported in trace events. */
+#define RELAY_AUTH_DIRECT_HYPERCALL	BIT(0)	/* VP assist page */
+#define RELAY_AUTH_NESTED_FLUSH		BIT(1)	/* eVMCS / VMCB12 */
+#define RELAY_AUTH_INTER_PARTITION	BIT(2)	/* VP assist page, reported only */
+#define RELAY_AUTH_OK	(RELAY_AUTH_DIRECT_HYPERCALL | RELAY_AUTH_NESTED_FLUSH)
+
+/* Why a relayed call was completed in the kernel with an error status. */
+enum relay_reject {
+	RELAY_REJECT_INPUT,
+	RELAY_REJECT_ALIGN,
+	RELAY_REJECT_UNMAPPED,
+	RELAY_REJECT_NO_MEMORY,
+	RELAY_REJECT_OPERAND,
+};
+
+enum relay_counter {
+	RELAY_CNT_POST_EXITS,
+	RELAY_CNT_SIGNAL_EXITS,
+	RELAY_CNT_SIGNAL_EVENTFD,
+	RELAY_CNT_COMPLETED,
+	RELAY_CNT_STALE_COMPLETIONS,
+	RELAY_CNT_REJECTED,
+	RELAY_CNT_UNAUTHORISED,
+	RELAY_CNT_FAULT_IN,
+	RELAY_CNT_NR,
+};
+
+struct relay_vm {
+	struct hlist_node node;
+	struct rcu_head rcu;
+	struct kvm *kvm;
+	u64 mask;
+	unsigned int nr_vcpus;
+	atomic64_t counters[RELAY_CNT_NR];
+	struct relay_vcpu *vcpus;
+};
+
+/*
+ * What the vendor code reads at the exit.  Everything here is L2 state or
+ * L1 memory; nothing is KVM-private.
+ */
+struct relay_exit {
+	u64 rip;
+	u8 insn_len;
+	bool long_mode;
+};
+
+/* An ftrace entry hook on one global function of kvm.ko or a vendor module. */
+struct relay_hook {
+	const char *name;
+	ftrace_func_t func;
+	struct ftrace_ops ops;
+	bool armed;
+};
+
+struct relay_vendor {
+	const char *name;
+	struct relay_hook *hooks;
+	unsigned int nr_hooks;
+	/*
+	 * Atomic context (ftrace callback): is the current exit a hypercall
+	 * instruction at CPL 0 in protected mode that may be relayed?
+	 */
+	bool (*exit_info)(struct kvm_vcpu *vcpu, struct relay_exit *ex);
+	/*
+	 * Did L1 authorise this L2?  Returns RELAY_AUTH_* bits and the control
+	 * block's GPA, or -EFAULT when L1 memory it needs is not present and
+	 * @atomic forbids faulting it in, -ENOENT when it is not L1 memory.
+	 */
+	int (*authorisation)(struct kvm_vcpu *vcpu, bool atomic, u64 *ctl_gpa);
+	/* Process context: L2 GPA -> L1 GPA with read permission. */
+	int (*translate)(struct kvm_vcpu *vcpu, u64 ctl_gpa, u64 l2_gpa,
+			 u64 *l1_gpa);
+	/* Move L2 past the hypercall instruction. */
+	void (*skip)(struct kvm_vcpu *vcpu, u8 insn_len, bool long_mode);
+};
+
+extern const struct relay_vendor relay_vmx_vendor;
+
+/* Core services for the vendor files. */
+int relay_read_l1(struct kvm *kvm, u64 gpa, void *buf, unsigned int len,
+		  bool atomic);
+int relay_hook_arm(struct relay_hook *hook);
+void relay_hook_disarm(struct relay_hook *hook);
+enum relay_vcpu_state relay_decide(struct kvm_vcpu *vcpu);
+void relay_fault_in(struct kvm_vcpu *vcpu);
+void relay_handler_hook(unsigned long ip, unsigned long parent_ip,
+			struct ftrace_ops *op, struct ftrace_regs *fregs);
+
+#endif /* KVM_HV_RELAY_H */

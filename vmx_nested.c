@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Intel side of the relay: the decision at an L2 VMCALL exit, L1's
+ * authorisation (VP assist page + enlightened VMCS), our own walk of the
+ * EPT tables L1 built for L2, and moving L2 past the VMCALL.
+ *
+ * Exit information comes from our own VMREAD of the current VMCS, which is
+ * vmcs02 while L2 runs, rather than from KVM's private struct vcpu_vmx whose
+ * layout changes between releases.  The eVMCS and the EPT tables are L1
+ * memory and are read through the VMM's mapping, as L1 wrote them.
+ */
+#include <linux/kvm_host.h>
+#include <asm/vmx.h>
+
+#include "compat.h"
+#include "kvm_hv_relay.h"
+
+/* Bits of an EPT paging-structure entry and of the EPTP (SDM 29.3.2). */
+#define RELAY_EPT_READ		BIT_ULL(0)
+#define RELAY_EPT_LARGE		BIT_ULL(7)
+#define RELAY_EPT_ADDR_MASK	GENMASK_ULL(51, 12)
+#define RELAY_EPTP_PWL(eptp)	((((eptp) >> 3) & 7) + 1)
+#define RELAY_EPT_ENTRIES	512
+
+#define RELAY_EVMCS(field)	offsetof(struct hv_enlightened_vmcs, field)
+
+static bool relay_vmread(unsigned long field, unsigned long *value)
+{
+	bool failed;
+
+	asm volatile("vmread %[field], %[value]\n\t"
+		     "setna %[failed]"
+		     : [value] "=r" (*value), [failed] "=qm" (failed)
+		     : [field] "r" (field)
+		     : "cc");
+	return !failed;
+}
+
+static void relay_vmwrite(unsigned long field, unsigned long value)
+{
+	asm volatile("vmwrite %[value], %[field]"
+		     : : [field] "r" (field), [value] "rm" (value) : "cc");
+}
+
+static bool relay_vmx_exit_info(struct kvm_vcpu *vcpu, struct relay_exit *ex)
+{
+	unsigned long reason, ss_ar, cs_ar, rflags, rip, len;
+
+	if (!relay_vmread(VM_EXIT_REASON, &reason) ||
+	    (u16)reason != EXIT_REASON_VMCALL ||
+	    (reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
+		return false;
+
+	/* PE is never guest-owned in CR0, so KVM's copy is current. */
+	if (!(vcpu->arch.cr0 & X86_CR0_PE))
+		return false;
+	if (!relay_vmread(GUEST_SS_AR_BYTES, &ss_ar) || VMX_AR_DPL(ss_ar))
+		return false;
+	/*
+	 * A single-stepped VMCALL would owe L2 a #DB after the skip; queueing
+	 * exceptions is KVM-internal, so such a call is left to L1.
+	 */
+	if (!relay_vmread(GUEST_RFLAGS, &rflags) || (rflags & X86_EFLAGS_TF))
+		return false;
+	if (!relay_vmread(GUEST_CS_AR_BYTES, &cs_ar) ||
+	    !relay_vmread(GUEST_RIP, &rip) ||
+	    !relay_vmread(VM_EXIT_INSTRUCTION_LEN, &len))
+		return false;
+
+	ex->long_mode = (vcpu->arch.efer & EFER_LMA) && (cs_ar & VMX_AR_L_MASK);
+	ex->rip = rip;
+	ex->insn_len = len;
+	return true;
+}
+
+#define RELAY_ASSIST_LO	offsetof(struct hv_vp_assist_page, nested_control)
+#define RELAY_ASSIST_HI	offsetofend(struct hv_vp_assist_page, current_nested_vmcs)
+#define RELAY_ASSIST_AT(buf, member) \
+	((buf) + offsetof(struct hv_vp_assist_page, member) - RELAY_ASSIST_LO)
+
+/*
+ * The VP assist page is L1's: KVM keeps its GPA in the public pv_eoi cache
+ * (the same mechanism as the KVM PV-EOI MSR, told apart by its length).
+ */
+static int relay_vmx_authorisation(struct kvm_vcpu *vcpu, bool atomic,
+				   u64 *ctl_gpa)
+{
+	struct gfn_to_hva_cache *assist = &vcpu->arch.pv_eoi.data;
+	u8 buf[RELAY_ASSIST_HI - RELAY_ASSIST_LO];
+	u32 features, controls, evmcs_ctl;
+	u64 evmcs;
+	int auth = 0, ret;
+
+	if (!(vcpu->arch.pv_eoi.msr_val & KVM_MSR_ENABLED) ||
+	    assist->len < sizeof(struct hv_vp_assist_page))
+		return -ENOENT;
+
+	ret = relay_read_l1(vcpu->kvm, assist->gpa + RELAY_ASSIST_LO, buf,
+			    sizeof(buf), atomic);
+	if (ret)
+		return ret;
+
+	/* features.directhypercall and hypercall controls' inter_partition_comm */
+	memcpy(&features, RELAY_ASSIST_AT(buf, nested_control), sizeof(features));
+	memcpy(&controls, RELAY_ASSIST_AT(buf, nested_control) + 4,
+	       sizeof(controls));
+	if (features & BIT(0))
+		auth |= RELAY_AUTH_DIRECT_HYPERCALL;
+	if (controls & BIT(0))
+		auth |= RELAY_AUTH_INTER_PARTITION;
+
+	/* Without enlightened VM entry there is no eVMCS to authorise L2. */
+	if (!*RELAY_ASSIST_AT(buf, enlighten_vmentry))
+		return auth;
+	memcpy(&evmcs, RELAY_ASSIST_AT(buf, current_nested_vmcs), sizeof(evmcs));
+	*ctl_gpa = evmcs;
+
+	ret = relay_read_l1(vcpu->kvm, evmcs + RELAY_EVMCS(hv_enlightenments_control),
+			    &evmcs_ctl, sizeof(evmcs_ctl), atomic);
+	if (ret)
+		return ret;
+	/* hv_enlightenments_control.nested_flush_hypercall */
+	if (evmcs_ctl & BIT(0))
+		auth |= RELAY_AUTH_NESTED_FLUSH;
+	return auth;
+}
+
+/*
+ * Walk L1's EPT for L2 as the CPU would for a read: every level must grant
+ * read permission.  Accessed/dirty flags are left alone; this is a
+ * hypervisor looking at guest memory, not a guest access.
+ */
+static int relay_ept_walk(struct kvm *kvm, u64 eptp, u64 gpa, u64 *l1_gpa)
+{
+	int level = RELAY_EPTP_PWL(eptp);
+	u64 table = eptp & RELAY_EPT_ADDR_MASK;
+
+	if (level != 4 && level != 5)
+		return -EINVAL;
+	if (gpa >> (PAGE_SHIFT + 9 * level))
+		return -EINVAL;
+
+	for (; level >= 1; level--) {
+		int shift = PAGE_SHIFT + 9 * (level - 1);
+		u64 index = (gpa >> shift) & (RELAY_EPT_ENTRIES - 1);
+		u64 pte;
+
+		if (relay_read_l1(kvm, table + index * sizeof(pte), &pte,
+				  sizeof(pte), false))
+			return -EFAULT;
+		if (!(pte & RELAY_EPT_READ))
+			return -EACCES;
+		if (level == 1 ||
+		    ((level == 2 || level == 3) && (pte & RELAY_EPT_LARGE))) {
+			u64 offset_mask = BIT_ULL(shift) - 1;
+
+			*l1_gpa = (pte & RELAY_EPT_ADDR_MASK & ~offset_mask) |
+				  (gpa & offset_mask);
+			return 0;
+		}
+		if (pte & RELAY_EPT_LARGE)
+			return -EINVAL;
+		table = pte & RELAY_EPT_ADDR_MASK;
+	}
+	return -EINVAL;
+}
+
+static int relay_vmx_translate(struct kvm_vcpu *vcpu, u64 evmcs, u64 l2_gpa,
+			       u64 *l1_gpa)
+{
+	struct kvm *kvm = vcpu->kvm;
+	u32 primary, secondary;
+	u64 eptp;
+
+	if (relay_read_l1(kvm, evmcs + RELAY_EVMCS(cpu_based_vm_exec_control),
+			  &primary, sizeof(primary), false) ||
+	    relay_read_l1(kvm, evmcs + RELAY_EVMCS(secondary_vm_exec_control),
+			  &secondary, sizeof(secondary), false) ||
+	    relay_read_l1(kvm, evmcs + RELAY_EVMCS(ept_pointer), &eptp,
+			  sizeof(eptp), false))
+		return -EFAULT;
+
+	/* Without EPT for L2, L2's physical addresses are L1's. */
+	if (!(primary & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS) ||
+	    !(secondary & SECONDARY_EXEC_ENABLE_EPT)) {
+		*l1_gpa = l2_gpa;
+		return 0;
+	}
+	return relay_ept_walk(kvm, eptp, l2_gpa, l1_gpa);
+}
+
+static void relay_vmx_skip(struct kvm_vcpu *vcpu, u8 insn_len, bool long_mode)
+{
+	unsigned long rip = relay_rip_read(vcpu) + insn_len;
+	unsigned long intr;
+
+	relay_reg_write(vcpu, VCPU_REGS_RIP, long_mode ? rip : (u32)rip);
+
+	/* As after any emulated instruction, an STI/MOV SS shadow ends here. */
+	preempt_disable();
+	if (relay_vmread(GUEST_INTERRUPTIBILITY_INFO, &intr) &&
+	    (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
+		relay_vmwrite(GUEST_INTERRUPTIBILITY_INFO,
+			      intr & ~(GUEST_INTR_STATE_STI |
+				       GUEST_INTR_STATE_MOV_SS));
+	preempt_enable();
+}
+
+/* Replacements for nested_vmx_reflect_vmexit(), same signature. */
+static bool relay_vmx_l0_handles(struct kvm_vcpu *vcpu)
+{
+	/* L0 handles the VMCALL: KVM goes on to its hypercall handler. */
+	return false;
+}
+
+static bool relay_vmx_fault_in(struct kvm_vcpu *vcpu)
+{
+	relay_fault_in(vcpu);
+	/* Resume L2 on the VMCALL; it exits again with the page present. */
+	return true;
+}
+
+static void relay_vmx_reflect_hook(unsigned long ip, unsigned long parent_ip,
+				   struct ftrace_ops *op,
+				   struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = relay_hook_regs(fregs);
+
+	switch (relay_decide((struct kvm_vcpu *)regs->di)) {
+	case RELAY_DECIDED:
+		regs->ip = (unsigned long)relay_vmx_l0_handles;
+		break;
+	case RELAY_FAULT_IN:
+		regs->ip = (unsigned long)relay_vmx_fault_in;
+		break;
+	default:
+		break;
+	}
+}
+
+static struct relay_hook relay_vmx_hooks[] = {
+	{ .name = "kvm_emulate_hypercall", .func = relay_handler_hook },
+	{ .name = "nested_vmx_reflect_vmexit", .func = relay_vmx_reflect_hook },
+};
+
+const struct relay_vendor relay_vmx_vendor = {
+	.name = "intel",
+	.hooks = relay_vmx_hooks,
+	.nr_hooks = ARRAY_SIZE(relay_vmx_hooks),
+	.exit_info = relay_vmx_exit_info,
+	.authorisation = relay_vmx_authorisation,
+	.translate = relay_vmx_translate,
+	.skip = relay_vmx_skip,
+};
