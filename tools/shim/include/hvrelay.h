@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * hvrelay.h - present Hyper-V to a KVM guest so that a nested Hyper-V root
+ * partition boots, and drive the kvm_hv_relay module.
+ *
+ * The library has no global state: every function works on the objects it is
+ * handed.  Every function that can fail returns 0 (or a count) on success and
+ * a negative errno on failure; when the caller passes a struct hvr_error, it
+ * also receives a one-line message fit to print as is.
+ *
+ * Typical VMM use, per vCPU:
+ *
+ *	struct hvr_spec spec;
+ *	struct hvr_host host;
+ *	struct hvr_config cfg;
+ *	struct hvr_error err;
+ *
+ *	if (hvr_spec_parse("windows", &spec, &err) ||
+ *	    hvr_host_query(kvm_fd, &host, &err) ||
+ *	    hvr_resolve(&spec, &host, true, &cfg, &err) ||
+ *	    hvr_vcpu_setup(vcpu_fd, &cfg, vmm_cpuid, vmm_nent, &err))
+ *		die("%s", err.msg);
+ *	hvr_relay_enable(vm_fd, HVR_RELAY_ALL, &err);
+ *
+ * Dependencies: libc and <linux/kvm.h> only.
+ */
+#ifndef HVRELAY_H
+#define HVRELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/kvm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HVR_ERR_MSG_MAX		256
+
+/**
+ * struct hvr_error - the reason the last call failed
+ * @code: the negative errno the call returned
+ * @msg: NUL-terminated, human-readable, without a trailing newline
+ */
+struct hvr_error {
+	int code;
+	char msg[HVR_ERR_MSG_MAX];
+};
+
+/* Enlightenments, named as QEMU's hv-* properties with '-' turned to '_'. */
+enum hvr_flag {
+	HVR_RELAXED,
+	HVR_VAPIC,
+	HVR_SPINLOCKS,
+	HVR_VPINDEX,
+	HVR_RUNTIME,
+	HVR_CRASH,
+	HVR_TIME,
+	HVR_SYNIC,
+	HVR_STIMER,
+	HVR_STIMER_DIRECT,
+	HVR_TLBFLUSH,
+	HVR_TLBFLUSH_EXT,
+	HVR_TLBFLUSH_DIRECT,
+	HVR_IPI,
+	HVR_RESET,
+	HVR_FREQUENCIES,
+	HVR_REENLIGHTENMENT,
+	HVR_EVMCS,
+	HVR_EMSR_BITMAP,
+	HVR_AVIC,
+	HVR_XMM_INPUT,
+	HVR_SYNDBG,
+	HVR_ENFORCE_CPUID,
+	HVR_NO_NONARCH_CORESHARING,
+	HVR_NR_FLAGS
+};
+
+#define HVR_FLAG(f)		(UINT64_C(1) << (f))
+
+enum hvr_preset {
+	HVR_PRESET_DEFAULT,
+	HVR_PRESET_WINDOWS,
+	HVR_PRESET_NONE,
+};
+
+enum hvr_vendor {
+	HVR_VENDOR_UNKNOWN,
+	HVR_VENDOR_INTEL,
+	HVR_VENDOR_AMD,
+};
+
+/* TLFS: 0xffffffff retries means "never notify the hypervisor". */
+#define HVR_SPIN_NEVER_NOTIFY	0xffffffffu
+/* Same lower bound QEMU enforces for hv-spinlocks. */
+#define HVR_SPIN_MIN		0xfffu
+
+/**
+ * struct hvr_spec - a parsed enlightenment spec, not yet tied to a host
+ * @preset: the base set the tokens modify
+ * @set: flags a token enabled (after the last token for each flag won)
+ * @clear: flags a "no_" token disabled; disjoint from @set
+ * @spin_count: value of "spinlocks=<n>", valid if @spin_given
+ * @spin_given: a "spinlocks=<n>" token was the last word on spinlocks
+ */
+struct hvr_spec {
+	enum hvr_preset preset;
+	uint64_t set;
+	uint64_t clear;
+	uint32_t spin_count;
+	bool spin_given;
+};
+
+#define HVR_HOST_MAX_LEAVES	64
+
+/**
+ * struct hvr_host - what the host's KVM offers for Hyper-V
+ * @vendor: CPU vendor of the host
+ * @nent: number of valid entries in @ent
+ * @ent: the leaves KVM_GET_SUPPORTED_HV_CPUID returned
+ */
+struct hvr_host {
+	enum hvr_vendor vendor;
+	unsigned int nent;
+	struct kvm_cpuid_entry2 ent[HVR_HOST_MAX_LEAVES];
+};
+
+/* Why a flag the preset wanted was left out (struct hvr_config.dropped_why). */
+enum hvr_drop {
+	HVR_DROP_NONE,
+	HVR_DROP_HOST,		/* KVM_GET_SUPPORTED_HV_CPUID does not offer it */
+	HVR_DROP_DEPENDENCY,	/* something it needs was dropped */
+};
+
+/**
+ * struct hvr_config - a spec resolved against a host: what the guest will see
+ * @vendor: host CPU vendor the result was resolved for
+ * @nested: the guest gets hardware virtualisation (VMX/SVM)
+ * @flags: enabled enlightenments, HVR_FLAG() bits
+ * @dropped: preset flags that were left out, HVR_FLAG() bits
+ * @dropped_why: per flag, why it is in @dropped
+ * @spin_count: 0x40000004 EBX, spinlock retries before notifying
+ * @max_vps: 0x40000005 EAX, the most VPs a partition may have (KVM's limit)
+ * @evmcs_version: eVMCS version range (high byte max, low byte min) as KVM
+ *	reports it; hvr_vcpu_setup() refreshes it from the vCPU
+ */
+struct hvr_config {
+	enum hvr_vendor vendor;
+	bool nested;
+	uint64_t flags;
+	uint64_t dropped;
+	unsigned char dropped_why[HVR_NR_FLAGS];
+	uint32_t spin_count;
+	uint32_t max_vps;
+	uint16_t evmcs_version;
+};
+
+/* 0x40000000..0x4000000A, plus 0x40000080..0x40000082 with syndbg. */
+#define HVR_CPUID_MAX_LEAVES	14
+
+/* Relay classes, same values as KVM_NESTED_HYPERV_RELAY_* in the uapi. */
+#define HVR_RELAY_POST_MESSAGE	UINT64_C(0x1)
+#define HVR_RELAY_SIGNAL_EVENT	UINT64_C(0x2)
+#define HVR_RELAY_ALL		(HVR_RELAY_POST_MESSAGE | HVR_RELAY_SIGNAL_EVENT)
+
+/**
+ * hvr_flag_name() - the spec name of an enlightenment
+ * @flag: the flag
+ *
+ * Return: e.g. "stimer_direct", or NULL for an out-of-range value.
+ */
+const char *hvr_flag_name(enum hvr_flag flag);
+
+/**
+ * hvr_flag_lookup() - the enlightenment a spec name stands for
+ * @name: the name, e.g. "tlbflush_ext"
+ *
+ * Return: the flag, or -ENOENT.
+ */
+int hvr_flag_lookup(const char *name);
+
+/**
+ * hvr_preset_name() - "default", "windows" or "none"
+ * @preset: the preset
+ *
+ * Return: the name, or NULL for an out-of-range value.
+ */
+const char *hvr_preset_name(enum hvr_preset preset);
+
+/**
+ * hvr_vendor_name() - "intel", "amd" or "unknown"
+ * @vendor: the vendor
+ *
+ * Return: the name, never NULL.
+ */
+const char *hvr_vendor_name(enum hvr_vendor vendor);
+
+/**
+ * hvr_preset_flags() - what a preset enables before the host is consulted
+ * @preset: the preset
+ * @vendor: host CPU vendor (evmcs is Intel-only)
+ * @nested: whether the guest gets nested virtualisation
+ *
+ * "windows" is nested-aware: with @nested it adds evmcs (Intel),
+ * stimer_direct, reenlightenment, tlbflush_direct and emsr_bitmap.
+ * No preset enables enforce_cpuid.
+ *
+ * Return: HVR_FLAG() bits.
+ */
+uint64_t hvr_preset_flags(enum hvr_preset preset, enum hvr_vendor vendor, bool nested);
+
+/**
+ * hvr_flag_deps() - the flags another flag needs
+ * @flag: the flag
+ *
+ * Return: HVR_FLAG() bits that must be enabled along with @flag.
+ */
+uint64_t hvr_flag_deps(enum hvr_flag flag);
+
+/**
+ * hvr_spec_parse() - parse an enlightenment spec
+ * @text: "[preset][+token]...", tokens "name", "no_name", "spinlocks=<n>";
+ *	NULL or "" means "default"
+ * @spec: filled on success
+ * @err: optional; receives a message naming the offending token
+ *
+ * Only syntax and names are checked here; dependencies, nesting and host
+ * support are hvr_resolve()'s business, since they need the context.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int hvr_spec_parse(const char *text, struct hvr_spec *spec, struct hvr_error *err);
+
+/**
+ * hvr_resolve() - decide what the guest sees on a given host
+ * @spec: a parsed spec
+ * @host: what the host's KVM offers
+ * @nested: the guest gets hardware virtualisation
+ * @cfg: filled on success
+ * @err: optional; receives a message naming the offending token
+ *
+ * A flag the preset brought in that the host does not offer is left out
+ * (along with preset flags that need it); a flag the user named explicitly
+ * must be honoured or the call fails.  Broken dependencies among explicit
+ * flags, evmcs/reenlightenment without @nested and evmcs on a non-Intel host
+ * fail too.
+ *
+ * Return: 0, -EINVAL (spec inconsistent) or -EOPNOTSUPP (host lacks it).
+ */
+int hvr_resolve(const struct hvr_spec *spec, const struct hvr_host *host, bool nested,
+		struct hvr_config *cfg, struct hvr_error *err);
+
+/**
+ * hvr_cpu_vendor() - the vendor of the CPU this code runs on
+ *
+ * Return: HVR_VENDOR_INTEL, HVR_VENDOR_AMD or HVR_VENDOR_UNKNOWN.
+ */
+enum hvr_vendor hvr_cpu_vendor(void);
+
+/**
+ * hvr_host_query() - read what KVM offers for Hyper-V
+ * @fd: /dev/kvm (system ioctl, Linux >= 5.11) or a vCPU fd
+ * @host: filled on success; @host->vendor from hvr_cpu_vendor()
+ * @err: optional
+ *
+ * Issues KVM_GET_SUPPORTED_HV_CPUID.  On a vCPU fd the eVMCS version is only
+ * reported once eVMCS was enabled on that vCPU.
+ *
+ * Return: 0 or a negative errno from the ioctl.
+ */
+int hvr_host_query(int fd, struct hvr_host *host, struct hvr_error *err);
+
+/**
+ * hvr_host_parse() - read a host description from text
+ * @text: lines "FUNCTION INDEX EAX EBX ECX EDX" (numbers in C syntax),
+ *	optionally "vendor intel|amd"; '#' starts a comment
+ * @host: filled on success; vendor is HVR_VENDOR_UNKNOWN unless stated
+ * @err: optional; names the line
+ *
+ * This is the fixture format tests use and "kvm-hv-relay host-cpuid" prints.
+ *
+ * Return: 0, -EINVAL or -E2BIG.
+ */
+int hvr_host_parse(const char *text, struct hvr_host *host, struct hvr_error *err);
+
+/**
+ * hvr_host_load() - hvr_host_parse() on a file's contents
+ * @path: the file
+ * @host: filled on success
+ * @err: optional
+ *
+ * Return: 0 or a negative errno.
+ */
+int hvr_host_load(const char *path, struct hvr_host *host, struct hvr_error *err);
+
+/**
+ * hvr_host_leaf() - find a leaf in a host description
+ * @host: the host
+ * @function: CPUID function
+ *
+ * Return: the entry (index 0), or NULL if KVM did not report it.
+ */
+const struct kvm_cpuid_entry2 *hvr_host_leaf(const struct hvr_host *host, uint32_t function);
+
+/**
+ * hvr_host_offers() - whether the host can back an enlightenment
+ * @host: the host
+ * @flag: the flag
+ *
+ * Return: true if KVM_GET_SUPPORTED_HV_CPUID reports what @flag needs.
+ * spinlocks and enforce_cpuid have no CPUID bit and always return true.
+ */
+bool hvr_host_offers(const struct hvr_host *host, enum hvr_flag flag);
+
+/**
+ * hvr_cpuid_build() - the Hyper-V CPUID leaves a resolved config yields
+ * @cfg: a resolved config
+ * @ent: output array
+ * @max: its size; HVR_CPUID_MAX_LEAVES always suffices
+ * @err: optional
+ *
+ * With no flag enabled the guest sees no Hyper-V at all and the count is 0.
+ * Otherwise the leaves are 0x40000000..0x4000000A ("Microsoft Hv"), plus
+ * 0x40000080..0x40000082 with syndbg, sorted by function.
+ *
+ * Return: the number of entries, or -ENOSPC.
+ */
+int hvr_cpuid_build(const struct hvr_config *cfg, struct kvm_cpuid_entry2 *ent,
+		    unsigned int max, struct hvr_error *err);
+
+/**
+ * hvr_cpuid_bit_name() - the TLFS name of a Hyper-V CPUID bit
+ * @function: 0x40000003, 0x40000004 or 0x4000000A
+ * @reg: 0..3 for EAX, EBX, ECX, EDX
+ * @bit: 0..31
+ *
+ * Return: e.g. "AccessSynicRegs", or NULL for a bit this library does not
+ * name.
+ */
+const char *hvr_cpuid_bit_name(uint32_t function, unsigned int reg, unsigned int bit);
+
+/**
+ * hvr_cpuid_merge() - combine the VMM's CPUID with the Hyper-V leaves
+ * @vmm: the VMM's own entries (what it would pass to KVM_SET_CPUID2)
+ * @nvmm: their count
+ * @hv: entries from hvr_cpuid_build()
+ * @nhv: their count
+ * @out: output array, at least @nvmm + @nhv entries
+ * @max: its size
+ * @err: optional
+ *
+ * The VMM's 0x40000000..0x400000FF leaves give way to @hv.  If they carry
+ * KVM's paravirt signature ("KVMKVMKVM") and 0x40000100 is free, they move
+ * there, where KVM and Linux guests look for them next to Hyper-V.  Leaf 1
+ * gets ECX bit 31 (hypervisor present), without which guests never look at
+ * 0x40000000.  With @nhv == 0, @vmm is copied unchanged.
+ *
+ * Return: the number of entries in @out, or -ENOSPC.
+ */
+int hvr_cpuid_merge(const struct kvm_cpuid_entry2 *vmm, unsigned int nvmm,
+		    const struct kvm_cpuid_entry2 *hv, unsigned int nhv,
+		    struct kvm_cpuid_entry2 *out, unsigned int max, struct hvr_error *err);
+
+/**
+ * hvr_vcpu_enable_synic2() - KVM_ENABLE_CAP(KVM_CAP_HYPERV_SYNIC2) on a vCPU
+ * @vcpu_fd: the vCPU
+ * @err: optional
+ *
+ * Needs an in-kernel (or split) irqchip.
+ *
+ * Return: 0 or a negative errno.
+ */
+int hvr_vcpu_enable_synic2(int vcpu_fd, struct hvr_error *err);
+
+/**
+ * hvr_vcpu_enable_evmcs() - KVM_ENABLE_CAP(KVM_CAP_HYPERV_ENLIGHTENED_VMCS)
+ * @vcpu_fd: the vCPU
+ * @version: optional; receives the version range KVM supports (high byte
+ *	max, low byte min), 0 if KVM has no nested VMX
+ * @err: optional
+ *
+ * KVM writes the range through a pointer in args[0]; this passes a valid one
+ * (a NULL args[0] fails with EFAULT).  Fails with -ENOTTY on AMD.
+ *
+ * Return: 0 or a negative errno.
+ */
+int hvr_vcpu_enable_evmcs(int vcpu_fd, uint16_t *version, struct hvr_error *err);
+
+/**
+ * hvr_vcpu_enforce_cpuid() - KVM_ENABLE_CAP(KVM_CAP_HYPERV_ENFORCE_CPUID)
+ * @vcpu_fd: the vCPU
+ * @on: restrict the guest to the Hyper-V features its CPUID advertises
+ * @err: optional
+ *
+ * Return: 0 or a negative errno.
+ */
+int hvr_vcpu_enforce_cpuid(int vcpu_fd, bool on, struct hvr_error *err);
+
+/**
+ * hvr_vcpu_setup() - give one vCPU its Hyper-V identity
+ * @vcpu_fd: the vCPU, before its first KVM_RUN
+ * @cfg: a resolved config; @cfg->evmcs_version is updated from the vCPU
+ * @vmm: the VMM's own CPUID entries (KVM_GET_CPUID2 cannot be relied on for
+ *	this on old kernels, so the VMM hands them in)
+ * @nvmm: their count
+ * @err: optional
+ *
+ * In order: eVMCS (if evmcs), SynIC2 (if synic), enforce_cpuid (if set),
+ * then KVM_SET_CPUID2 with hvr_cpuid_merge() of @vmm and the built leaves.
+ * eVMCS goes first because the leaves carry the version it reports.
+ *
+ * Return: 0 or a negative errno.
+ */
+int hvr_vcpu_setup(int vcpu_fd, struct hvr_config *cfg, const struct kvm_cpuid_entry2 *vmm,
+		   unsigned int nvmm, struct hvr_error *err);
+
+/**
+ * hvr_relay_query() - the relay classes the kvm_hv_relay module supports
+ * @fd: /dev/kvm or a VM fd
+ * @mask: receives the HVR_RELAY_* mask, 0 when the module is not loaded
+ * @err: optional
+ *
+ * Return: 0 or a negative errno from KVM_CHECK_EXTENSION.
+ */
+int hvr_relay_query(int fd, uint64_t *mask, struct hvr_error *err);
+
+/**
+ * hvr_relay_enable() - select the relayed classes for one VM
+ * @vm_fd: the VM
+ * @mask: HVR_RELAY_* bits; 0 disables the relay
+ * @err: optional
+ *
+ * Return: 0, -EINVAL (a class the module does not support, or the module is
+ * not loaded) or another negative errno.
+ */
+int hvr_relay_enable(int vm_fd, uint64_t mask, struct hvr_error *err);
+
+/**
+ * hvr_vm_fds() - the KVM VM fds a process holds
+ * @pid: the process
+ * @fds: receives the fd numbers, as seen by @pid, ascending
+ * @max: size of @fds
+ * @err: optional
+ *
+ * Scans /proc/@pid/fd for links to "anon_inode:kvm-vm".
+ *
+ * Return: how many there are (may exceed @max), or a negative errno.
+ */
+int hvr_vm_fds(pid_t pid, int *fds, unsigned int max, struct hvr_error *err);
+
+/**
+ * hvr_vm_fd_grab() - duplicate another process's fd into this one
+ * @pid: the process
+ * @target_fd: the fd number in @pid
+ * @err: optional; EPERM is explained (ptrace rights / CAP_SYS_PTRACE)
+ *
+ * Uses pidfd_open() and pidfd_getfd() (Linux >= 5.6).  The new fd refers to
+ * the same VM, so KVM_ENABLE_CAP on it affects the running VMM.
+ *
+ * Return: the new fd (close it when done), or a negative errno.
+ */
+int hvr_vm_fd_grab(pid_t pid, int target_fd, struct hvr_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HVRELAY_H */

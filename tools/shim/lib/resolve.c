@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Tie a spec to a host and a guest shape.  The rule throughout: what the
+ * user named is honoured or refused with a message naming it; what a preset
+ * brought in quietly gives way to the host.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "tlfs.h"
+
+/* hvix64 only looks at these when it is itself a guest hypervisor. */
+#define NEEDS_NESTED	(HVR_FLAG(HVR_EVMCS) | HVR_FLAG(HVR_REENLIGHTENMENT))
+
+static int lowest(uint64_t mask)
+{
+	return __builtin_ctzll(mask);
+}
+
+static void drop(struct hvr_config *cfg, int f, enum hvr_drop why)
+{
+	cfg->flags &= ~HVR_FLAG(f);
+	cfg->dropped |= HVR_FLAG(f);
+	cfg->dropped_why[f] = why;
+}
+
+static int check_context(const struct hvr_spec *spec, enum hvr_vendor vendor, bool nested,
+			 struct hvr_error *err)
+{
+	uint64_t bad = spec->set & NEEDS_NESTED;
+
+	if (bad && !nested)
+		return hvr_fail(err, -EINVAL,
+				"'%s' needs nested virtualisation, which this guest does not get",
+				hvr_flag_name(lowest(bad)));
+	if ((spec->set & HVR_FLAG(HVR_EVMCS)) && vendor != HVR_VENDOR_INTEL)
+		return hvr_fail(err, -EINVAL, "'evmcs' needs an Intel host (this one is %s)",
+				hvr_vendor_name(vendor));
+	return 0;
+}
+
+static int check_host(const struct hvr_spec *spec, const struct hvr_host *host,
+		      struct hvr_config *cfg, struct hvr_error *err)
+{
+	int f;
+
+	for (f = 0; f < HVR_NR_FLAGS; f++) {
+		if (!(cfg->flags & HVR_FLAG(f)) || hvr_host_offers(host, f))
+			continue;
+		if (spec->set & HVR_FLAG(f))
+			return hvr_fail(err, -EOPNOTSUPP,
+					"'%s' is not offered by this host's KVM (needs %s)",
+					hvr_flag_name(f), hvr_host_requirement(f));
+		drop(cfg, f, HVR_DROP_HOST);
+	}
+	return 0;
+}
+
+static int missing_dep(const struct hvr_spec *spec, struct hvr_config *cfg, int f, int d,
+		       bool *changed, struct hvr_error *err)
+{
+	const char *fn = hvr_flag_name(f), *dn = hvr_flag_name(d);
+
+	if (spec->set & HVR_FLAG(f)) {
+		if (spec->clear & HVR_FLAG(d))
+			return hvr_fail(err, -EINVAL, "'%s' needs '%s', which 'no_%s' removes",
+					fn, dn, dn);
+		if (cfg->dropped_why[d] == HVR_DROP_HOST)
+			return hvr_fail(err, -EOPNOTSUPP,
+					"'%s' needs '%s', which this host does not offer", fn, dn);
+		if (cfg->dropped_why[d] == HVR_DROP_DEPENDENCY)
+			return hvr_fail(err, -EOPNOTSUPP,
+					"'%s' needs '%s', which was left out because this host lacks what it needs",
+					fn, dn);
+		return hvr_fail(err, -EINVAL, "'%s' needs '%s' (add '+%s')", fn, dn, dn);
+	}
+	if (spec->clear & HVR_FLAG(d))
+		return hvr_fail(err, -EINVAL,
+				"'no_%s' removes '%s', which '%s' from preset '%s' needs (add '+no_%s' too)",
+				dn, dn, fn, hvr_preset_name(spec->preset), fn);
+	drop(cfg, f, HVR_DROP_DEPENDENCY);
+	*changed = true;
+	return 0;
+}
+
+/* Preset flags whose needs went away follow them, until nothing changes. */
+static int check_deps(const struct hvr_spec *spec, struct hvr_config *cfg, struct hvr_error *err)
+{
+	bool changed;
+	int f, ret;
+
+	do {
+		changed = false;
+		for (f = 0; f < HVR_NR_FLAGS; f++) {
+			uint64_t missing;
+
+			if (!(cfg->flags & HVR_FLAG(f)))
+				continue;
+			missing = hvr_flag_deps(f) & ~cfg->flags;
+			if (!missing)
+				continue;
+			ret = missing_dep(spec, cfg, f, lowest(missing), &changed, err);
+			if (ret)
+				return ret;
+		}
+	} while (changed);
+	return 0;
+}
+
+int hvr_resolve(const struct hvr_spec *spec, const struct hvr_host *host, bool nested,
+		struct hvr_config *cfg, struct hvr_error *err)
+{
+	struct hvr_config c;
+	const struct kvm_cpuid_entry2 *nf, *lim;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	c.vendor = host->vendor;
+	c.nested = nested;
+
+	ret = check_context(spec, c.vendor, nested, err);
+	if (ret)
+		return ret;
+
+	c.flags = (hvr_preset_flags(spec->preset, c.vendor, nested) | spec->set) & ~spec->clear;
+
+	ret = check_host(spec, host, &c, err);
+	if (ret)
+		return ret;
+	ret = check_deps(spec, &c, err);
+	if (ret)
+		return ret;
+
+	c.spin_count = HVR_SPIN_NEVER_NOTIFY;
+	if ((c.flags & HVR_FLAG(HVR_SPINLOCKS)) && spec->spin_given)
+		c.spin_count = spec->spin_count;
+
+	lim = hvr_host_leaf(host, HV_CPUID_IMPLEMENTATION_LIMITS);
+	c.max_vps = lim ? lim->eax : 0;
+
+	nf = hvr_host_leaf(host, HV_CPUID_NESTED_FEATURES);
+	if ((c.flags & HVR_FLAG(HVR_EVMCS)) && nf)
+		c.evmcs_version = nf->eax & HV_ENLIGHTENED_VMCS_VERSION_MASK;
+
+	*cfg = c;
+	return 0;
+}

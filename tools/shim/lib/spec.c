@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The enlightenment spec: "[preset][+token]...", as OpenVMM's hv=<spec>.
+ * This file knows names, presets and dependencies; it does not know hosts.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define F(x)	HVR_FLAG(HVR_##x)
+
+static const char *const flag_names[HVR_NR_FLAGS] = {
+	[HVR_RELAXED]			= "relaxed",
+	[HVR_VAPIC]			= "vapic",
+	[HVR_SPINLOCKS]			= "spinlocks",
+	[HVR_VPINDEX]			= "vpindex",
+	[HVR_RUNTIME]			= "runtime",
+	[HVR_CRASH]			= "crash",
+	[HVR_TIME]			= "time",
+	[HVR_SYNIC]			= "synic",
+	[HVR_STIMER]			= "stimer",
+	[HVR_STIMER_DIRECT]		= "stimer_direct",
+	[HVR_TLBFLUSH]			= "tlbflush",
+	[HVR_TLBFLUSH_EXT]		= "tlbflush_ext",
+	[HVR_TLBFLUSH_DIRECT]		= "tlbflush_direct",
+	[HVR_IPI]			= "ipi",
+	[HVR_RESET]			= "reset",
+	[HVR_FREQUENCIES]		= "frequencies",
+	[HVR_REENLIGHTENMENT]		= "reenlightenment",
+	[HVR_EVMCS]			= "evmcs",
+	[HVR_EMSR_BITMAP]		= "emsr_bitmap",
+	[HVR_AVIC]			= "avic",
+	[HVR_XMM_INPUT]			= "xmm_input",
+	[HVR_SYNDBG]			= "syndbg",
+	[HVR_ENFORCE_CPUID]		= "enforce_cpuid",
+	[HVR_NO_NONARCH_CORESHARING]	= "no_nonarch_coresharing",
+};
+
+/*
+ * As QEMU's docs/system/i386/hyperv.rst states them.  tlbflush and ipi
+ * target VPs by index, hence vpindex; evmcs's Intel-only and nesting
+ * requirements are context, checked in hvr_resolve().
+ */
+static const uint64_t flag_deps[HVR_NR_FLAGS] = {
+	[HVR_SYNIC]		= F(VPINDEX),
+	[HVR_STIMER]		= F(VPINDEX) | F(SYNIC) | F(TIME),
+	[HVR_STIMER_DIRECT]	= F(STIMER),
+	[HVR_EVMCS]		= F(VAPIC),
+	[HVR_TLBFLUSH]		= F(VPINDEX),
+	[HVR_TLBFLUSH_EXT]	= F(TLBFLUSH),
+	[HVR_TLBFLUSH_DIRECT]	= F(VAPIC),
+	[HVR_IPI]		= F(VPINDEX),
+	[HVR_SYNDBG]		= F(RELAXED) | F(TIME) | F(VAPIC) | F(VPINDEX) | F(SYNIC) |
+				  F(RUNTIME) | F(STIMER),
+};
+
+static const char *const preset_names[] = {
+	[HVR_PRESET_DEFAULT]	= "default",
+	[HVR_PRESET_WINDOWS]	= "windows",
+	[HVR_PRESET_NONE]	= "none",
+};
+
+/* What a Windows or Linux guest without nesting is happy with. */
+#define PRESET_DEFAULT	(F(RELAXED) | F(VAPIC) | F(SPINLOCKS) | F(VPINDEX) | F(RUNTIME) | \
+			 F(CRASH) | F(TIME) | F(SYNIC) | F(STIMER) | F(TLBFLUSH) | F(IPI) | \
+			 F(RESET) | F(FREQUENCIES))
+
+/*
+ * shim.md "What a nested VBS root needs": no crash/reset MSRs, but AutoEOI
+ * deprecated (avic) so that the root uses the APIC the way hvix64 expects.
+ */
+#define PRESET_WINDOWS	(F(RELAXED) | F(VAPIC) | F(SPINLOCKS) | F(VPINDEX) | F(RUNTIME) | \
+			 F(TIME) | F(SYNIC) | F(STIMER) | F(TLBFLUSH) | F(IPI) | \
+			 F(FREQUENCIES) | F(AVIC))
+
+/*
+ * Without reenlightenment and stimer_direct hvix64 resets the partition
+ * mid-boot; without eVMCS it spins on failing launches.
+ */
+#define PRESET_WINDOWS_NESTED	(F(STIMER_DIRECT) | F(REENLIGHTENMENT) | F(TLBFLUSH_DIRECT) | \
+				 F(EMSR_BITMAP))
+
+const char *hvr_flag_name(enum hvr_flag flag)
+{
+	if ((unsigned int)flag >= HVR_NR_FLAGS)
+		return NULL;
+	return flag_names[flag];
+}
+
+static int lookup_n(const char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i < HVR_NR_FLAGS; i++) {
+		if (strlen(flag_names[i]) == len && !memcmp(flag_names[i], name, len))
+			return i;
+	}
+	return -ENOENT;
+}
+
+int hvr_flag_lookup(const char *name)
+{
+	return name ? lookup_n(name, strlen(name)) : -ENOENT;
+}
+
+const char *hvr_preset_name(enum hvr_preset preset)
+{
+	if ((unsigned int)preset >= ARRAY_SIZE(preset_names))
+		return NULL;
+	return preset_names[preset];
+}
+
+const char *hvr_vendor_name(enum hvr_vendor vendor)
+{
+	switch (vendor) {
+	case HVR_VENDOR_INTEL:
+		return "intel";
+	case HVR_VENDOR_AMD:
+		return "amd";
+	default:
+		return "unknown";
+	}
+}
+
+uint64_t hvr_preset_flags(enum hvr_preset preset, enum hvr_vendor vendor, bool nested)
+{
+	uint64_t f;
+
+	switch (preset) {
+	case HVR_PRESET_DEFAULT:
+		return PRESET_DEFAULT;
+	case HVR_PRESET_WINDOWS:
+		f = PRESET_WINDOWS;
+		if (nested) {
+			f |= PRESET_WINDOWS_NESTED;
+			if (vendor == HVR_VENDOR_INTEL)
+				f |= F(EVMCS);
+		}
+		return f;
+	default:
+		return 0;
+	}
+}
+
+uint64_t hvr_flag_deps(enum hvr_flag flag)
+{
+	if ((unsigned int)flag >= HVR_NR_FLAGS)
+		return 0;
+	return flag_deps[flag];
+}
+
+static int preset_lookup(const char *s, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(preset_names); i++) {
+		if (strlen(preset_names[i]) == len && !memcmp(preset_names[i], s, len))
+			return i;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Catch the QEMU spelling ("hv-stimer-direct") and name ours.  Returns the
+ * suggestion in @buf, or NULL.
+ */
+static const char *suggest(const char *tok, size_t len, char *buf, size_t size)
+{
+	const char *cand = buf;
+	size_t i;
+
+	if (len >= size)
+		return NULL;
+	for (i = 0; i < len; i++)
+		buf[i] = tok[i] == '-' ? '_' : tok[i];
+	buf[len] = '\0';
+	if (!strncmp(cand, "hv_", 3))
+		cand += 3;
+	if (strlen(cand) == len && !memcmp(cand, tok, len))
+		return NULL;
+	if (hvr_flag_lookup(cand) >= 0)
+		return cand;
+	if (!strncmp(cand, "no_", 3) && hvr_flag_lookup(cand + 3) >= 0)
+		return cand;
+	return NULL;
+}
+
+static int unknown(const char *tok, size_t len, struct hvr_error *err)
+{
+	char buf[64];
+	const char *s = suggest(tok, len, buf, sizeof(buf));
+
+	if (s)
+		return hvr_fail(err, -EINVAL, "unknown enlightenment '%.*s' (did you mean '%s'?)",
+				(int)len, tok, s);
+	return hvr_fail(err, -EINVAL, "unknown enlightenment '%.*s'", (int)len, tok);
+}
+
+static int parse_count(const char *v, size_t len, uint32_t *out, struct hvr_error *err)
+{
+	char buf[32], *end;
+	unsigned long long n;
+
+	if (!len)
+		return hvr_fail(err, -EINVAL, "'spinlocks=' needs a number");
+	/* strtoull would accept a sign or leading blanks; the spec does not. */
+	if (len >= sizeof(buf) || v[0] < '0' || v[0] > '9')
+		goto bad;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	errno = 0;
+	n = strtoull(buf, &end, 0);
+	if (*end)
+		goto bad;
+	if (errno == ERANGE || n > 0xffffffffull)
+		return hvr_fail(err, -EINVAL, "'spinlocks=%s': at most 0xffffffff", buf);
+	if (n < HVR_SPIN_MIN)
+		return hvr_fail(err, -EINVAL, "'spinlocks=%s': at least 0x%x (%u)", buf,
+				HVR_SPIN_MIN, HVR_SPIN_MIN);
+	*out = (uint32_t)n;
+	return 0;
+bad:
+	return hvr_fail(err, -EINVAL, "'spinlocks=%.*s': not a number", (int)len, v);
+}
+
+static int parse_token(const char *tok, size_t len, struct hvr_spec *spec, struct hvr_error *err)
+{
+	const char *eq = memchr(tok, '=', len);
+	size_t nlen = eq ? (size_t)(eq - tok) : len;
+	bool on = true;
+	int f, ret;
+
+	f = lookup_n(tok, nlen);
+	/* "no_nonarch_coresharing" is a name of its own, so try it whole first. */
+	if (f < 0 && nlen > 3 && !memcmp(tok, "no_", 3)) {
+		f = lookup_n(tok + 3, nlen - 3);
+		on = false;
+	}
+	if (f < 0)
+		return unknown(tok, nlen, err);
+
+	if (eq) {
+		if (f != HVR_SPINLOCKS || !on)
+			return hvr_fail(err, -EINVAL,
+					"'%.*s' takes no value (only spinlocks=<n> does)",
+					(int)nlen, tok);
+		ret = parse_count(eq + 1, len - nlen - 1, &spec->spin_count, err);
+		if (ret)
+			return ret;
+		spec->spin_given = true;
+	} else if (f == HVR_SPINLOCKS) {
+		/* A later plain "spinlocks" or "no_spinlocks" drops the count. */
+		spec->spin_given = false;
+	}
+
+	if (on) {
+		spec->set |= HVR_FLAG(f);
+		spec->clear &= ~HVR_FLAG(f);
+	} else {
+		spec->clear |= HVR_FLAG(f);
+		spec->set &= ~HVR_FLAG(f);
+	}
+	return 0;
+}
+
+int hvr_spec_parse(const char *text, struct hvr_spec *spec, struct hvr_error *err)
+{
+	struct hvr_spec s = { .preset = HVR_PRESET_DEFAULT };
+	const char *p = text ? text : "", *prev = NULL;
+	size_t prev_len = 0;
+	bool first = true;
+	int ret;
+
+	if (!*p)
+		goto done;
+
+	for (;;) {
+		const char *end = strchr(p, '+');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		int preset = preset_lookup(p, len);
+
+		if (!len) {
+			/* A leading '+' just means "default preset". */
+			if (first && end)
+				goto next;
+			if (!end)
+				return hvr_fail(err, -EINVAL, "empty token at the end of the spec");
+			if (prev)
+				return hvr_fail(err, -EINVAL, "empty token after '%.*s'",
+						(int)prev_len, prev);
+			return hvr_fail(err, -EINVAL, "empty token at the start of the spec");
+		}
+		if (preset >= 0) {
+			if (!first)
+				return hvr_fail(err, -EINVAL,
+						"preset '%.*s' must come first in the spec",
+						(int)len, p);
+			s.preset = preset;
+		} else {
+			ret = parse_token(p, len, &s, err);
+			if (ret)
+				return ret;
+		}
+		prev = p;
+		prev_len = len;
+next:
+		first = false;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+done:
+	*spec = s;
+	return 0;
+}
