@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef KVM_HV_RELAY_CLI_H
+#define KVM_HV_RELAY_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hvrelay.h"
+
+#define EXIT_NOT_OK	1	/* refused, not ready, or an ioctl failed */
+#define EXIT_USAGE	2	/* the command line itself is wrong */
+
+#define PROG		"kvm-hv-relay"
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(f, a)	__attribute__((format(printf, f, a)))
+#else
+#define CLI_PRINTF(f, a)
+#endif
+
+int usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+int fail(const char *fmt, ...) CLI_PRINTF(1, 2);
+void print_help(const char *topic);
+bool is_help(const char *arg);
+
+int cmd_show(int argc, char **argv);
+int cmd_host_cpuid(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_relay(int argc, char **argv);
+
+/* "post,signal" -> mask; also "all", "none" and plain numbers. */
+int parse_relay_mask(const char *s, uint64_t *mask);
+/* "post, signal" for a mask; @buf of at least 64 bytes. */
+const char *relay_mask_str(uint64_t mask, char *buf, unsigned int size);
+
+#endif

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvm-hv-relay: show what a Hyper-V enlightenment spec gives a guest, check
+ * that a host can run a nested Hyper-V root, and switch the relay of a
+ * running VMM.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char help_intro[] =
+"Usage: " PROG " COMMAND [OPTIONS]\n"
+"\n"
+"Present Hyper-V to a KVM guest so that a nested Hyper-V root partition\n"
+"(hvix64 as L1, Windows root as L2) boots, and control the kvm_hv_relay\n"
+"module, which keeps the root's HvPostMessage and HvSignalEvent calls in L0\n"
+"and hands them to the VMM.\n"
+"\n"
+"Commands:\n"
+"  show SPEC          print the Hyper-V CPUID leaves SPEC gives a guest here\n"
+"  check              tell whether this host can run a nested Hyper-V root\n"
+"  relay ACTION       enable, disable or inspect the relay of a running VMM\n"
+"  host-cpuid         print what KVM offers, in the fixture format\n"
+"  help [COMMAND]     this text, or one command's\n"
+"\n"
+"Run '" PROG " help COMMAND' or '" PROG " COMMAND --help' for details.\n"
+"The manual page kvm-hv-relay(1) has all of it in one place.\n";
+
+static const char help_spec[] =
+"Enlightenment spec (the grammar of OpenVMM's hv=<spec>):\n"
+"\n"
+"  SPEC     := [PRESET] { '+' TOKEN }\n"
+"  PRESET   := default | windows | none          (omitted: default)\n"
+"  TOKEN    := NAME | no_NAME | spinlocks=<n>\n"
+"\n"
+"  Tokens apply left to right; the last word on a flag wins.  <n> is decimal\n"
+"  or 0x-hex, 0xfff..0xffffffff; 0xffffffff means never notify (the default).\n"
+"\n"
+"  Presets:\n"
+"    none      nothing: the guest sees plain KVM, no Hyper-V leaves at all\n"
+"    default   relaxed vapic spinlocks vpindex runtime crash time synic stimer\n"
+"              tlbflush ipi reset frequencies\n"
+"    windows   relaxed vapic spinlocks vpindex runtime time synic stimer\n"
+"              tlbflush ipi frequencies avic; with --nested also stimer_direct\n"
+"              reenlightenment tlbflush_direct emsr_bitmap, and evmcs on Intel.\n"
+"              This is what a nested VBS root (hvix64) needs.\n"
+"    No preset turns on enforce_cpuid: it stalls hvix64 before its first\n"
+"    nested entry.  Ask for it explicitly if you want it.\n"
+"\n"
+"  Names (QEMU's hv-* properties with '-' as '_'), and what they need:\n"
+"    relaxed          no watchdog timeouts from a preempted vCPU\n"
+"    vapic            APIC access through MSRs\n"
+"    spinlocks        spinlock retry count before notifying the hypervisor\n"
+"    vpindex          VP index MSR\n"
+"    runtime          VP runtime MSR\n"
+"    crash            guest crash MSRs\n"
+"    time             reference counter and reference TSC page\n"
+"    synic            synthetic interrupt controller      needs vpindex\n"
+"    stimer           synthetic timers                    needs vpindex synic time\n"
+"    stimer_direct    direct-mode synthetic timers        needs stimer\n"
+"    tlbflush         flush hypercalls                    needs vpindex\n"
+"    tlbflush_ext     extended GVA ranges for flushes     needs tlbflush\n"
+"    tlbflush_direct  L2 flushes handled by L0 (nested)   needs vapic\n"
+"    ipi              synthetic cluster IPIs              needs vpindex\n"
+"    reset            reset MSR\n"
+"    frequencies      TSC and APIC frequency MSRs\n"
+"    reenlightenment  TSC reenlightenment (nested only)\n"
+"    evmcs            enlightened VMCS (nested, Intel)    needs vapic\n"
+"    emsr_bitmap      enlightened MSR bitmap (nested)\n"
+"    avic             AutoEOI deprecated, for APICv/AVIC\n"
+"    xmm_input        fast hypercall input in XMM registers\n"
+"    syndbg           synthetic debugger                  needs relaxed time\n"
+"                                                         vapic vpindex synic\n"
+"                                                         runtime stimer\n"
+"    enforce_cpuid    KVM refuses what CPUID does not advertise\n"
+"    no_nonarch_coresharing  no SMT sibling runs another VM's code\n"
+"\n"
+"  Host awareness: what this host's KVM does not offer\n"
+"  (KVM_GET_SUPPORTED_HV_CPUID) is left out of a preset quietly, together\n"
+"  with preset flags that need it.  A flag you name yourself is never left\n"
+"  out: if the host lacks it, the spec is refused with a message naming it.\n";
+
+static const char help_show[] =
+"Usage: " PROG " show SPEC [--nested] [--vendor intel|amd] [--host-cpuid FILE]\n"
+"                         [--json]\n"
+"\n"
+"Resolve SPEC against a host and print the CPUID leaves 0x40000000 to\n"
+"0x4000000A the guest will see, with each bit named as in the Hyper-V TLFS.\n"
+"\n"
+"  --nested            the guest gets VMX/SVM (it will run hvix64)\n"
+"  --vendor V          resolve for an intel or amd host (default: this CPU,\n"
+"                      or the 'vendor' line of --host-cpuid)\n"
+"  --host-cpuid FILE   take what KVM offers from FILE instead of /dev/kvm;\n"
+"                      FILE is what '" PROG " host-cpuid' prints\n"
+"  --json              machine-readable output; leaves keyed \"0x4000000a\"\n"
+"\n"
+"Exit status: 0 resolved, 1 refused (the message names the token), 2 usage.\n"
+"\n"
+"Examples:\n"
+"  " PROG " show windows --nested\n"
+"  " PROG " show 'none+vpindex+synic+stimer+time' --json\n"
+"  " PROG " show windows+no_avic --host-cpuid amd-host.cpuid --nested\n";
+
+static const char help_check[] =
+"Usage: " PROG " check [--root DIR]\n"
+"\n"
+"Check that this host can run a nested Hyper-V root with the relay, one line\n"
+"per item, each 'ok' or 'fail' with the reason:\n"
+"\n"
+"  kernel      the running kernel is a Debian 6.1, 6.12 or 7.3 series build\n"
+"  module      kvm_hv_relay is loaded (and its version)\n"
+"  nested      kvm_intel or kvm_amd was loaded with nested=1\n"
+"  /dev/kvm    can be opened\n"
+"  evmcs       KVM_CHECK_EXTENSION(KVM_CAP_HYPERV_ENLIGHTENED_VMCS) (Intel)\n"
+"  relay       KVM_CHECK_EXTENSION on /dev/kvm answers the relay capability\n"
+"  hv-cpuid    the windows preset with nesting resolves on this host\n"
+"  lockdown    kernel lockdown and Secure Boot allow (or allowed) the module\n"
+"\n"
+"  --root DIR  read /proc, /sys and /dev under DIR (for tests)\n"
+"\n"
+"Exit status: 0 ready, 1 not ready, 2 usage.\n";
+
+static const char help_relay[] =
+"Usage: " PROG " relay enable  --pid PID [--mask MASK] [--fd FD]\n"
+"       " PROG " relay disable --pid PID [--fd FD]\n"
+"       " PROG " relay status  --pid PID [--fd FD]\n"
+"\n"
+"Act on the VM of a running VMM.  Its VM fd is found by scanning\n"
+"/proc/PID/fd for anon_inode:kvm-vm (use --fd when it holds several) and\n"
+"duplicated with pidfd_getfd(2), which needs ptrace rights over PID: the same\n"
+"user with ptrace_scope permitting it, or CAP_SYS_PTRACE.\n"
+"\n"
+"  enable    KVM_ENABLE_CAP(KVM_CAP_NESTED_HYPERV_HCALL_RELAY, MASK)\n"
+"  disable   the same with mask 0\n"
+"  status    the mask the module supports (KVM_CHECK_EXTENSION on the VM fd)\n"
+"            and the VM's counters from debugfs, if readable\n"
+"\n"
+"  --pid PID   the VMM process\n"
+"  --fd FD     its VM fd number, when it has more than one VM\n"
+"  --mask MASK comma-separated classes: post (HvPostMessage), signal\n"
+"              (HvSignalEvent), all, none, or a number; default post,signal\n"
+"\n"
+"The module keeps no per-VM 'enabled' flag that can be read back; status\n"
+"shows what is supported and what was counted.\n"
+"\n"
+"Exit status: 0 done, 1 refused or failed, 2 usage.\n";
+
+static const char help_host_cpuid[] =
+"Usage: " PROG " host-cpuid [--vendor intel|amd]\n"
+"\n"
+"Print what KVM_GET_SUPPORTED_HV_CPUID on /dev/kvm returns, as lines\n"
+"'FUNCTION INDEX EAX EBX ECX EDX' after a 'vendor' line: the format of\n"
+"--host-cpuid and of the test fixtures.\n";
+
+static const char help_tail[] =
+"Files:\n"
+"  /dev/kvm                             KVM system ioctls\n"
+"  /sys/module/kvm_hv_relay/version     module version\n"
+"  /sys/kernel/debug/kvm/PID-FD/hv_relay  per-VM relay counters\n"
+"\n"
+"Exit status: 0 success, 1 refused/not ready/failed, 2 usage error.\n";
+
+bool is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
+void print_help(const char *topic)
+{
+	if (!topic) {
+		fputs(help_intro, stdout);
+		putchar('\n');
+		fputs(help_spec, stdout);
+		putchar('\n');
+		fputs(help_show, stdout);
+		putchar('\n');
+		fputs(help_check, stdout);
+		putchar('\n');
+		fputs(help_relay, stdout);
+		putchar('\n');
+		fputs(help_host_cpuid, stdout);
+		putchar('\n');
+		fputs(help_tail, stdout);
+	} else if (!strcmp(topic, "show")) {
+		fputs(help_show, stdout);
+		putchar('\n');
+		fputs(help_spec, stdout);
+	} else if (!strcmp(topic, "spec")) {
+		fputs(help_spec, stdout);
+	} else if (!strcmp(topic, "check")) {
+		fputs(help_check, stdout);
+	} else if (!strcmp(topic, "relay")) {
+		fputs(help_relay, stdout);
+	} else if (!strcmp(topic, "host-cpuid")) {
+		fputs(help_host_cpuid, stdout);
+	} else {
+		fputs(help_intro, stdout);
+	}
+}
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry '" PROG " --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_NOT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd)
+		return usage_error("no command given");
+	if (is_help(cmd)) {
+		print_help(NULL);
+		return 0;
+	}
+	if (!strcmp(cmd, "help")) {
+		print_help(argc > 2 ? argv[2] : NULL);
+		return 0;
+	}
+	if (!strcmp(cmd, "show"))
+		return cmd_show(argc - 1, argv + 1);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "relay"))
+		return cmd_relay(argc - 1, argv + 1);
+	if (!strcmp(cmd, "host-cpuid"))
+		return cmd_host_cpuid(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'", cmd);
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * "relay enable|disable|status --pid PID": act on a running VMM's VM through
+ * a duplicate of its VM fd.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define MAX_VM_FDS	16
+
+static const struct {
+	const char *name;
+	uint64_t mask;
+} classes[] = {
+	{ "post",	HVR_RELAY_POST_MESSAGE },
+	{ "signal",	HVR_RELAY_SIGNAL_EVENT },
+	{ "all",	HVR_RELAY_ALL },
+	{ "none",	0 },
+};
+
+int parse_relay_mask(const char *s, uint64_t *mask)
+{
+	char buf[128], *tok, *save = NULL, *end;
+	unsigned long long v;
+	unsigned int i;
+	uint64_t m = 0;
+
+	if (!*s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	if (s[0] >= '0' && s[0] <= '9') {
+		errno = 0;
+		v = strtoull(s, &end, 0);
+		if (*end || errno)
+			return -EINVAL;
+		*mask = v;
+		return 0;
+	}
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+			if (!strcmp(tok, classes[i].name))
+				break;
+		}
+		if (i == sizeof(classes) / sizeof(classes[0]))
+			return -EINVAL;
+		m |= classes[i].mask;
+	}
+	*mask = m;
+	return 0;
+}
+
+const char *relay_mask_str(uint64_t mask, char *buf, unsigned int size)
+{
+	uint64_t rest = mask & ~HVR_RELAY_ALL;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (!mask)
+		snprintf(buf, size, "none");
+	if (mask & HVR_RELAY_POST_MESSAGE)
+		len += snprintf(buf + len, size - len, "post");
+	if (mask & HVR_RELAY_SIGNAL_EVENT && len < size)
+		len += snprintf(buf + len, size - len, "%ssignal", len ? "," : "");
+	if (rest && len < size)
+		snprintf(buf + len, size - len, "%sunknown 0x%llx", len ? "," : "",
+			 (unsigned long long)rest);
+	return buf;
+}
+
+static int pick_fd(pid_t pid, int want, int *fd)
+{
+	int fds[MAX_VM_FDS], n, i;
+	struct hvr_error err;
+
+	n = hvr_vm_fds(pid, fds, MAX_VM_FDS, &err);
+	if (n < 0)
+		return fail("%s", err.msg);
+	if (n > MAX_VM_FDS)
+		n = MAX_VM_FDS;
+	if (want >= 0) {
+		for (i = 0; i < n; i++) {
+			if (fds[i] == want) {
+				*fd = want;
+				return 0;
+			}
+		}
+		return fail("pid %d: fd %d is not a KVM VM (anon_inode:kvm-vm)", (int)pid, want);
+	}
+	if (n == 0)
+		return fail("pid %d holds no KVM VM fd (anon_inode:kvm-vm) - is it the VMM?",
+			    (int)pid);
+	if (n > 1) {
+		fprintf(stderr, PROG ": pid %d holds %d VMs, on fds", (int)pid, n);
+		for (i = 0; i < n; i++)
+			fprintf(stderr, " %d", fds[i]);
+		fprintf(stderr, "; choose one with --fd\n");
+		return EXIT_NOT_OK;
+	}
+	*fd = fds[0];
+	return 0;
+}
+
+static void print_counters(pid_t pid, int target_fd)
+{
+	char path[128], buf[4096];
+	size_t n;
+	FILE *f;
+
+	/* KVM names a VM's debugfs directory "<creator pid>-<fd>". */
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/hv_relay", (int)pid, target_fd);
+	f = fopen(path, "r");
+	if (!f) {
+		printf("counters: %s: %s (debugfs not mounted, not root, or the VM was created by another thread)\n",
+		       path, strerror(errno));
+		return;
+	}
+	printf("counters (%s):\n", path);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	fclose(f);
+}
+
+enum action { ENABLE, DISABLE, STATUS };
+
+int cmd_relay(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid",	required_argument,	NULL, 'p' },
+		{ "fd",		required_argument,	NULL, 'f' },
+		{ "mask",	required_argument,	NULL, 'm' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	uint64_t mask = HVR_RELAY_ALL, supported;
+	bool have_mask = false;
+	int want_fd = -1, target_fd = -1, fd, opt, ret;
+	struct hvr_error err;
+	enum action act;
+	const char *a;
+	char buf[64];
+	long pid = -1;
+	char *end;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			pid = strtol(optarg, &end, 10);
+			if (*end || pid <= 0)
+				return usage_error("--pid: '%s' is not a process id", optarg);
+			break;
+		case 'f':
+			want_fd = (int)strtol(optarg, &end, 10);
+			if (*end || want_fd < 0)
+				return usage_error("--fd: '%s' is not an fd number", optarg);
+			break;
+		case 'm':
+			if (parse_relay_mask(optarg, &mask))
+				return usage_error("--mask: '%s' is not post, signal, all, none, a comma list of them, or a number",
+						   optarg);
+			have_mask = true;
+			break;
+		case 'h':
+			print_help("relay");
+			return 0;
+		case ':':
+			return usage_error("relay: '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("relay: unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("relay: enable, disable or status?");
+	a = argv[optind++];
+	if (!strcmp(a, "enable"))
+		act = ENABLE;
+	else if (!strcmp(a, "disable"))
+		act = DISABLE;
+	else if (!strcmp(a, "status"))
+		act = STATUS;
+	else
+		return usage_error("relay: '%s' is not enable, disable or status", a);
+	if (optind < argc)
+		return usage_error("relay: unexpected '%s'", argv[optind]);
+	if (pid < 0)
+		return usage_error("relay %s: which VMM? (--pid PID)", a);
+	if (have_mask && act != ENABLE)
+		return usage_error("relay %s: --mask goes with enable only", a);
+	if (act == DISABLE)
+		mask = 0;
+
+	ret = pick_fd((pid_t)pid, want_fd, &target_fd);
+	if (ret)
+		return ret;
+	fd = hvr_vm_fd_grab((pid_t)pid, target_fd, &err);
+	if (fd < 0)
+		return fail("%s", err.msg);
+
+	if (act == STATUS) {
+		ret = hvr_relay_query(fd, &supported, &err);
+		close(fd);
+		if (ret)
+			return fail("%s", err.msg);
+		printf("pid %ld, VM fd %d\n", pid, target_fd);
+		if (supported)
+			printf("supported: 0x%llx (%s)\n", (unsigned long long)supported,
+			       relay_mask_str(supported, buf, sizeof(buf)));
+		else
+			printf("supported: none (kvm_hv_relay is not loaded)\n");
+		print_counters((pid_t)pid, target_fd);
+		return 0;
+	}
+
+	ret = hvr_relay_enable(fd, mask, &err);
+	close(fd);
+	if (ret)
+		return fail("pid %ld, VM fd %d: %s", pid, target_fd, err.msg);
+	if (mask)
+		printf("relay enabled for pid %ld, VM fd %d: mask 0x%llx (%s)\n", pid, target_fd,
+		       (unsigned long long)mask, relay_mask_str(mask, buf, sizeof(buf)));
+	else
+		printf("relay disabled for pid %ld, VM fd %d\n", pid, target_fd);
+	return 0;
+}
