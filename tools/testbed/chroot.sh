@@ -9,10 +9,19 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PKGS=gcc-14,gcc,make,libc6-dev,libelf-dev,sparse,rsync,perl,bc,flex,bison,xz-utils,binutils
+# uuid-dev: the 7.x selftest library links libvfio, which uses libuuid
+PKGS=gcc-14,gcc,make,libc6-dev,libelf-dev,sparse,rsync,perl,bc,flex,bison,xz-utils,binutils,uuid-dev
 
 ensure() {
-	[ -e "$CHROOT/.ready" ] && return 0
+	if [ -e "$CHROOT/.ready" ]; then
+		[ "$(cat "$CHROOT/.ready")" = "$PKGS" ] && return 0
+		log "installing missing packages in the chroot"
+		enter
+		in_root apt-get -q -q update >&2 && rm -f "$CHROOT/.need-update"
+		in_root apt-get -q -q install -y --no-install-recommends ${PKGS//,/ } >&2
+		echo "$PKGS" >"$CHROOT/.ready"
+		return 0
+	fi
 	command -v debootstrap >/dev/null || die "debootstrap missing (make deps)"
 	local m s t0
 	m=$(mirror_uri); s=$(security_uri); t0=$(now)
@@ -28,7 +37,8 @@ ensure() {
 	EOF
 	rm -f "$CHROOT/etc/apt/sources.list.d/"*
 	mkdir -p "$CHROOT/tmp" && chmod 1777 "$CHROOT/tmp"
-	touch "$CHROOT/.ready" "$CHROOT/.need-update"
+	touch "$CHROOT/.need-update"
+	echo "$PKGS" >"$CHROOT/.ready"
 	log "chroot ready in $(($(now) - t0)) s"
 }
 
@@ -38,6 +48,7 @@ cleanup() {
 	for ((i = ${#MOUNTED[@]} - 1; i >= 0; i--)); do umount "${MOUNTED[$i]}" 2>/dev/null || umount -l "${MOUNTED[$i]}" || true; done
 }
 enter() {
+	[ ${#MOUNTED[@]} -eq 0 ] || return 0
 	trap cleanup EXIT
 	mkdir -p "$CHROOT/proc" "$CHROOT$REPO"
 	mount -t proc proc "$CHROOT/proc" && MOUNTED+=("$CHROOT/proc")

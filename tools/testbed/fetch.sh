@@ -131,8 +131,7 @@ fetch_one() {
 		log "unpacking linux-source-$mm $srcver"
 		rm -rf "$src"; mkdir -p "$src"
 		dpkg-deb --fsys-tarfile "$srcdeb" | tar -xO "./usr/src/linux-source-$mm.tar.xz" |
-			tar -xJ -C "$src" --exclude='*/Documentation/*' --exclude='*/drivers/*' \
-				--exclude='*/sound/*' --exclude='*/firmware/*'
+			tar -xJ -C "$src" --anchored --exclude="linux-source-$mm/Documentation"
 		mv "$src/linux-source-$mm" "$src/linux"
 		touch "$src/.unpacked"
 	fi

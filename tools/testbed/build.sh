@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# build.sh <kernel>: everything built for one kernel, as unnumbered TAP lines:
+#   <kernel>/build            the module, W=1 C=2 (sparse); any warning fails
+#   <kernel>/checkpatch       that kernel's checkpatch.pl --strict on our sources
+#   <kernel>/build/...        selftest library, upstream tests, selftests/*.c
+# Results are cached in .cache/build/<kver>/ keyed by a hash of the sources.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+name=$1
+load_kernel_env "$name"
+B=$CACHE/build/$KVER
+mkdir -p "$B/logs"
+
+# our module sources: tracked and new files, minus what is not the module
+mod_files() {
+	(cd "$REPO" && { git ls-files -co --exclude-standard 2>/dev/null || find . -type f -printf '%P\n'; } |
+		grep -vE '^(\.git|\.cache|out|tools|selftests|Documentation|\.ci)/' |
+		grep -vE '^(README|\.gitignore|\.checkpatch)' | sort -u |
+		while read -r f; do [ -f "$f" ] && echo "$f"; done)
+}
+
+if in_chroot "$name"; then
+	"$TB_DIR/chroot.sh" headers "$name" >&2
+	RUN=("$TB_DIR/chroot.sh" run)
+else
+	RUN=()
+fi
+
+# --- module, W=1 C=2 -------------------------------------------------------
+hash=$({ echo "$KVER"; sha256sum "$TB_DIR/build.sh"; mod_files | (cd "$REPO" && xargs -r -d '\n' sha256sum); } | sha256sum | cut -c1-16)
+if [ ! -e "$REPO/Kbuild" ] && [ ! -e "$REPO/Makefile" ]; then
+	tap_fail "$name/build" "no Kbuild in the repository"
+elif [ "$(cat "$B/mod.hash" 2>/dev/null)" = "$hash" ] && [ -e "$B/mod.tap" ]; then
+	cat "$B/mod.tap"
+else
+	log "$name: building the module (W=1 C=2) against $KVER"
+	rm -rf "$B/mod" "$B/mod.tap" "$B/mod.hash" "$B/kvm_hv_relay.ko"
+	mkdir -p "$B/mod"
+	mod_files | (cd "$REPO" && xargs -r -d '\n' cp --parents -t "$B/mod")
+	rc=0
+	"${RUN[@]}" make -C "$KHDR" M="$B/mod" W=1 C=2 modules >"$B/logs/module.log" 2>&1 || rc=$?
+	warn=$(grep -E ': (warning|error):|^(WARNING|ERROR):|: Warning:' "$B/logs/module.log" || true)
+	ko=$(find "$B/mod" -maxdepth 1 -name '*.ko' | head -n1)
+	[ -z "$ko" ] || cp "$ko" "$B/kvm_hv_relay.ko"
+	{
+		if [ $rc -ne 0 ] || [ -z "$ko" ]; then
+			tap_fail "$name/build" "module build failed (rc=$rc, log: ${B#"$REPO"/}/logs/module.log)"
+			grep -E 'error|Error|warning' "$B/logs/module.log" | head -n 20 | sed 's/^/#   /'
+		elif [ -n "$warn" ]; then
+			tap_fail "$name/build" "W=1 C=2 reported $(echo "$warn" | wc -l) warning(s)"
+			echo "$warn" | head -n 30 | sed "s#$B/mod/##; s/^/#   /"
+		else
+			tap_ok "$name/build"
+		fi
+	} >"$B/mod.tap.new"
+
+	# --- checkpatch from this kernel's tree --------------------------------
+	files=$(mod_files | grep -E '^([^/]+|uapi/.+|compat[^/]*/.+)\.[ch]$' || true)
+	if [ -z "$files" ]; then
+		tap_fail "$name/checkpatch" "no C sources found"
+	else
+		rc=0
+		# shellcheck disable=SC2086
+		(cd "$B/mod" && perl "$KSRC/scripts/checkpatch.pl" --strict --no-tree --no-summary \
+			--show-types --terse -f $files) >"$B/logs/checkpatch.log" 2>&1 || rc=$?
+		if [ $rc -eq 0 ]; then
+			tap_ok "$name/checkpatch"
+		else
+			tap_fail "$name/checkpatch" "$(grep -cE '(ERROR|WARNING|CHECK):' "$B/logs/checkpatch.log") finding(s)"
+			head -n 30 "$B/logs/checkpatch.log" | sed 's/^/#   /'
+		fi
+	fi >>"$B/mod.tap.new"
+	mv "$B/mod.tap.new" "$B/mod.tap"
+	echo "$hash" >"$B/mod.hash"
+	cat "$B/mod.tap"
+fi
+
+# --- selftests ---------------------------------------------------------------
+"${RUN[@]}" "$TB_DIR/selftests.sh" "$name"
