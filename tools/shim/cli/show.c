@@ -123,15 +123,16 @@ static void print_sig(const struct kvm_cpuid_entry2 *e)
 }
 
 static void print_bits(const struct kvm_cpuid_entry2 *e, unsigned int reg, uint32_t v,
-		       uint32_t skip)
+		       uint32_t skip, const char *prefix)
 {
 	unsigned int bit;
-	int col = 16;
+	int col = 18;
 
 	v &= ~skip;
-	if (!v)
+	if (!v && !prefix[0])
 		return;
-	printf("\n              %s:", reg_names[reg]);
+	printf("\n              %s:%s", reg_names[reg], prefix);
+	col += (int)strlen(prefix);
 	for (bit = 0; bit < 32; bit++) {
 		const char *name;
 		char unk[16];
@@ -177,11 +178,11 @@ static void print_leaf_notes(const struct kvm_cpuid_entry2 *e)
 		for (reg = 0; reg < 4; reg++) {
 			uint32_t v = reg == 0 ? e->eax : reg == 1 ? e->ebx : reg == 2 ? e->ecx : e->edx;
 
-			print_bits(e, reg, v, 0);
+			print_bits(e, reg, v, 0, "");
 		}
 		break;
 	case 0x40000004:
-		print_bits(e, 0, e->eax, 0);
+		print_bits(e, 0, e->eax, 0, "");
 		printf("\n              ebx: spinlock retries 0x%08x%s", e->ebx,
 		       e->ebx == HVR_SPIN_NEVER_NOTIFY ? " (never notify)" : "");
 		break;
@@ -189,13 +190,21 @@ static void print_leaf_notes(const struct kvm_cpuid_entry2 *e)
 		printf("  max VPs %u, max LPs %u", e->eax, e->ebx);
 		break;
 	case HV_NESTED_LEAF:
-		if (e->eax & 0xffff)
-			printf("\n              eax: eVMCS versions %u..%u", e->eax & 0xff,
-			       (e->eax >> 8) & 0xff);
-		print_bits(e, 0, e->eax, 0xffff);
+		if (e->eax & 0xffff) {
+			char ver[32];
+
+			snprintf(ver, sizeof(ver), " eVMCS versions %u..%u", e->eax & 0xff,
+				 (e->eax >> 8) & 0xff);
+			print_bits(e, 0, e->eax, 0xffff, ver);
+		} else {
+			print_bits(e, 0, e->eax, 0, "");
+		}
 		break;
 	case 0x40000080:
 		print_sig(e);
+		break;
+	case 0x40000082:
+		print_bits(e, 0, e->eax, 0, "");
 		break;
 	}
 }

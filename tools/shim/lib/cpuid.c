@@ -256,6 +256,7 @@ static const struct bit_name bit_names[] = {
 	BN(NESTED_FEATURES, EAX, 17, "DirectVirtualFlush"),
 	BN(NESTED_FEATURES, EAX, 18, "FlushGuestPhysicalHypercall"),
 	BN(NESTED_FEATURES, EAX, 19, "EnlightenedMsrBitmap"),
+	BN(SYNDBG_PLATFORM_CAPS, EAX, 1, "AllowKernelDebugging"),
 };
 
 const char *hvr_cpuid_bit_name(uint32_t function, unsigned int reg, unsigned int bit)

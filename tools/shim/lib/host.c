@@ -287,8 +287,10 @@ int hvr_host_parse(const char *text, struct hvr_host *host, struct hvr_error *er
 		memcpy(line, p, len);
 		line[len] = '\0';
 		hash = strchr(line, '#');
-		if (hash)
+		if (hash) {
 			*hash = '\0';
+			len = (size_t)(hash - line);
+		}
 		/* Trailing blanks and CR would otherwise upset "vendor intel". */
 		while (len && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
 			       line[len - 1] == '\r'))

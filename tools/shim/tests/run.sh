@@ -1,0 +1,172 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# All shim tests, as TAP: unit tests (C), golden tables (show --json against
+# committed fixtures) and CLI behaviour.  No KVM needed.
+#
+# usage: run.sh CLI UNIT-TEST-BINARY
+set -u
+cli=$1
+unit=$2
+here=$(cd "$(dirname "$0")" && pwd)
+fix=$here/fixtures
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+n=0
+passed=0
+failed=0
+
+ok() {
+	n=$((n + 1)); passed=$((passed + 1))
+	echo "ok $n shim/$1"
+}
+
+not_ok() {
+	n=$((n + 1)); failed=$((failed + 1))
+	echo "not ok $n shim/$1"
+	if [ -s "$tmp/diag" ]; then
+		sed 's/^/# /' "$tmp/diag"
+	fi
+}
+
+# -- unit tests: the binary prints "PASS name", "FAIL name" and "# ..." ------
+"$unit" "$fix" > "$tmp/unit.out" 2>&1
+unit_rc=$?
+unit_fail=0
+: > "$tmp/diag"
+while IFS= read -r line; do
+	case $line in
+	"PASS "*) ok "unit/${line#PASS }" ;;
+	"FAIL "*) unit_fail=1; not_ok "unit/${line#FAIL }" ;;
+	*) echo "$line" ;;
+	esac
+done < "$tmp/unit.out"
+if [ "$unit_rc" -ne 0 ] && [ "$unit_fail" -eq 0 ]; then
+	echo "unit test binary exited with $unit_rc" > "$tmp/diag"
+	not_ok "unit/exit-status"
+fi
+
+# -- golden tables ------------------------------------------------------------
+grep -v '^#' "$here/golden.list" > "$tmp/golden.list"
+while read -r name fixture spec args; do
+	[ -n "$name" ] || continue
+	: > "$tmp/diag"
+	# shellcheck disable=SC2086 # $args is a word list on purpose
+	if ! "$cli" show "$spec" --json --host-cpuid "$fix/$fixture-host.cpuid" \
+		--vendor "$fixture" $args > "$tmp/out.json" 2> "$tmp/diag"; then
+		not_ok "golden/$name"
+	elif ! diff -u "$here/golden/$name.json" "$tmp/out.json" > "$tmp/diag" 2>&1; then
+		not_ok "golden/$name"
+	else
+		ok "golden/$name"
+	fi
+	# The text form of the same resolution must work too.
+	: > "$tmp/diag"
+	# shellcheck disable=SC2086
+	if "$cli" show "$spec" --host-cpuid "$fix/$fixture-host.cpuid" --vendor "$fixture" \
+		$args > "$tmp/out.txt" 2> "$tmp/diag" && grep -q "^nested" "$tmp/out.txt"; then
+		ok "show-text/$name"
+	else
+		not_ok "show-text/$name"
+	fi
+done < "$tmp/golden.list"
+
+# -- CLI behaviour --------------------------------------------------------------
+# expect NAME STATUS PATTERN CMD...: exit status and a fixed string in
+# stdout+stderr.
+expect() {
+	name=$1; want=$2; pattern=$3; shift 3
+	"$@" > "$tmp/cli.out" 2>&1
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		{ echo "exit status $got, expected $want"; cat "$tmp/cli.out"; } > "$tmp/diag"
+		not_ok "cli/$name"
+	elif ! grep -qF -- "$pattern" "$tmp/cli.out"; then
+		{ echo "output lacks: $pattern"; cat "$tmp/cli.out"; } > "$tmp/diag"
+		not_ok "cli/$name"
+	else
+		ok "cli/$name"
+	fi
+}
+
+intel="--host-cpuid $fix/intel-host.cpuid"
+amd="--host-cpuid $fix/amd-host.cpuid"
+
+expect help 0 "Enlightenment spec" "$cli" --help
+expect help-show 0 "--host-cpuid FILE" "$cli" help show
+expect help-relay-option 0 "pidfd_getfd" "$cli" relay --help
+expect help-check-option 0 "KVM_CAP_HYPERV_ENLIGHTENED_VMCS" "$cli" check --help
+expect no-command 2 "no command given" "$cli"
+expect unknown-command 2 "unknown command 'frobnicate'" "$cli" frobnicate
+expect show-no-spec 2 "which SPEC?" "$cli" show --json
+expect show-two-specs 2 "'relaxed' is extra" "$cli" show windows relaxed $intel
+expect show-bad-vendor 2 "'via' is neither intel nor amd" "$cli" show windows --vendor via
+expect show-missing-value 2 "needs a value" "$cli" show windows --host-cpuid
+expect show-unknown-option 2 "unknown option '--bogus'" "$cli" show windows --bogus
+expect show-spec-refused 1 "spec 'windows+foo': unknown enlightenment 'foo'" \
+	"$cli" show windows+foo $intel
+expect show-pinned-missing 1 "'evmcs' needs an Intel host (this one is amd)" \
+	"$cli" show windows+evmcs --nested $amd
+expect show-not-nested 1 "'reenlightenment' needs nested virtualisation" \
+	"$cli" show none+reenlightenment $intel
+expect show-no-fixture 1 "/nonexistent.cpuid: No such file or directory" \
+	"$cli" show windows --host-cpuid /nonexistent.cpuid
+expect show-spec-after-options 0 '"nested": true' \
+	"$cli" show --nested --json $intel windows
+expect show-none-text 0 "No Hyper-V leaves" "$cli" show none $intel
+expect show-vendor-override 0 '"vendor": "amd"' "$cli" show windows --json $intel --vendor amd
+expect relay-no-action 2 "enable, disable or status?" "$cli" relay --pid 1
+expect relay-bad-action 2 "'toggle' is not enable" "$cli" relay toggle --pid 1
+expect relay-no-pid 2 "which VMM? (--pid PID)" "$cli" relay enable
+expect relay-bad-pid 2 "'abc' is not a process id" "$cli" relay enable --pid abc
+expect relay-bad-mask 2 "--mask: 'bogus'" "$cli" relay enable --pid 1 --mask bogus
+expect relay-mask-on-status 2 "--mask goes with enable only" \
+	"$cli" relay status --pid 1 --mask post
+expect relay-no-vm 1 "holds no KVM VM fd" "$cli" relay status --pid $$
+expect relay-no-process 1 "No such file or directory" "$cli" relay enable --pid 999999999
+expect host-cpuid-bad-arg 2 "unexpected '--json'" "$cli" host-cpuid --json
+
+# check against fake /proc and /sys trees: a ready-looking Debian 6.12 Intel
+# host (without /dev/kvm, so the ioctl items fail), and a host that is not.
+good=$tmp/root-good
+mkdir -p "$good/proc/sys/kernel" "$good/sys/module/kvm_hv_relay" \
+	"$good/sys/module/kvm_intel/parameters" "$good/sys/kernel/security"
+echo "6.12.38+deb13-amd64" > "$good/proc/sys/kernel/osrelease"
+echo "Linux version 6.12.38+deb13-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.12.38-1 (2025-07-16)" > "$good/proc/version"
+echo "0.1.0" > "$good/sys/module/kvm_hv_relay/version"
+echo "live" > "$good/sys/module/kvm_hv_relay/initstate"
+echo "Y" > "$good/sys/module/kvm_intel/parameters/nested"
+echo "[none] integrity confidentiality" > "$good/sys/kernel/security/lockdown"
+expect check-kernel-ok 1 "ok    kernel    6.12.38+deb13-amd64 (Debian)" "$cli" check --root "$good"
+expect check-module-ok 1 "ok    module    kvm_hv_relay 0.1.0 loaded" "$cli" check --root "$good"
+expect check-nested-ok 1 "ok    nested    kvm_intel nested=Y" "$cli" check --root "$good"
+expect check-dev-kvm-fail 1 "fail  /dev/kvm  cannot open" "$cli" check --root "$good"
+expect check-relay-fail 1 "fail  relay     cannot ask" "$cli" check --root "$good"
+expect check-lockdown-ok 1 "ok    lockdown  lockdown none, not EFI" "$cli" check --root "$good"
+expect check-summary 1 "Not ready: 4 of 8 checks failed." "$cli" check --root "$good"
+
+bad=$tmp/root-bad
+mkdir -p "$bad/proc/sys/kernel" "$bad/sys/module/kvm_amd/parameters" \
+	"$bad/sys/kernel/security" "$bad/sys/firmware/efi/efivars"
+echo "6.1.0-28-amd64" > "$bad/proc/sys/kernel/osrelease"
+echo "Linux version 6.1.0-28-amd64 (builder@example) #1 SMP" > "$bad/proc/version"
+echo "0" > "$bad/sys/module/kvm_amd/parameters/nested"
+echo "none [integrity] confidentiality" > "$bad/sys/kernel/security/lockdown"
+printf '\006\000\000\000\001' > "$bad/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e0f9b3cbf13a"
+expect check-kernel-not-debian 1 "not a Debian build" "$cli" check --root "$bad"
+expect check-module-missing 1 "fail  module    kvm_hv_relay is not loaded" "$cli" check --root "$bad"
+expect check-nested-off 1 "kvm_amd nested=0: reload it with nested=1" "$cli" check --root "$bad"
+expect check-evmcs-amd 1 "ok    evmcs     not used on AMD" "$cli" check --root "$bad"
+expect check-lockdown-fail 1 "lockdown integrity, Secure Boot on: an unsigned kvm_hv_relay.ko will be refused" \
+	"$cli" check --root "$bad"
+echo "5.10.0-30-amd64" > "$bad/proc/sys/kernel/osrelease"
+expect check-kernel-series 1 "5.10.0-30-amd64 is not a supported series" "$cli" check --root "$bad"
+echo "6.12.5-amd64" > "$bad/proc/sys/kernel/osrelease"
+expect check-kernel-6.12-vs-6.1 1 "6.12.5-amd64 is a supported series but not a Debian build" \
+	"$cli" check --root "$bad"
+
+# -- plan and summary -------------------------------------------------------------
+echo "1..$n"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests for libhvrelay.  Prints "PASS name" / "FAIL name" and "# ..."
+ * diagnostics; tests/run.sh turns that into TAP.  No KVM needed.
+ *
+ * usage: unit-tests FIXTURE-DIR
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hvrelay.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define F(x)		HVR_FLAG(HVR_##x)
+
+static const char *fixtures;
+static int failures;
+static char diag[4096];
+
+/* Record a failed expectation; the test reports all of them at the end. */
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	size_t len = strlen(diag);
+	va_list ap;
+
+	if (len >= sizeof(diag) - 2)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(diag + len, sizeof(diag) - len - 1, fmt, ap);
+	va_end(ap);
+	strcat(diag, "\n");
+}
+
+static void report(const char *name)
+{
+	char *line, *save = NULL;
+
+	if (!diag[0]) {
+		printf("PASS %s\n", name);
+		return;
+	}
+	failures++;
+	printf("FAIL %s\n", name);
+	for (line = strtok_r(diag, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		printf("# %s\n", line);
+	diag[0] = '\0';
+}
+
+#define EXPECT(cond) do { if (!(cond)) note("%s:%d: %s", __FILE__, __LINE__, #cond); } while (0)
+#define EXPECT_HEX(got, want) do {						\
+	unsigned long long g_ = (got), w_ = (want);				\
+	if (g_ != w_)								\
+		note("%s:%d: %s = 0x%llx, want 0x%llx", __FILE__, __LINE__, #got, g_, w_); \
+} while (0)
+
+static void load(const char *which, struct hvr_host *h)
+{
+	char path[512];
+	struct hvr_error err;
+
+	snprintf(path, sizeof(path), "%s/%s-host.cpuid", fixtures, which);
+	if (hvr_host_load(path, h, &err)) {
+		fprintf(stderr, "cannot load fixture: %s\n", err.msg);
+		exit(2);
+	}
+}
+
+static const struct kvm_cpuid_entry2 *leaf(const struct kvm_cpuid_entry2 *e, int n, uint32_t fn)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (e[i].function == fn)
+			return &e[i];
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+/* Every message hvr_spec_parse() can produce, each with a spec that hits it. */
+static const struct {
+	const char *name, *spec, *msg;
+} parse_errors[] = {
+	{ "unknown", "windows+foo", "unknown enlightenment 'foo'" },
+	{ "unknown-no", "windows+no_foo", "unknown enlightenment 'no_foo'" },
+	{ "unknown-first", "bogus", "unknown enlightenment 'bogus'" },
+	{ "unknown-qemu-spelling", "none+hv-stimer-direct",
+	  "unknown enlightenment 'hv-stimer-direct' (did you mean 'stimer_direct'?)" },
+	{ "unknown-dash", "none+no-relaxed",
+	  "unknown enlightenment 'no-relaxed' (did you mean 'no_relaxed'?)" },
+	{ "unknown-case", "none+Relaxed", "unknown enlightenment 'Relaxed'" },
+	{ "empty-after", "windows++relaxed", "empty token after 'windows'" },
+	{ "empty-end", "windows+relaxed+", "empty token at the end of the spec" },
+	{ "empty-only-plus", "+", "empty token at the end of the spec" },
+	{ "empty-start", "++relaxed", "empty token at the start of the spec" },
+	{ "preset-late", "relaxed+windows", "preset 'windows' must come first in the spec" },
+	{ "preset-twice", "none+default", "preset 'default' must come first in the spec" },
+	{ "value-on-flag", "windows+relaxed=1",
+	  "'relaxed' takes no value (only spinlocks=<n> does)" },
+	{ "value-on-no", "windows+no_spinlocks=5",
+	  "'no_spinlocks' takes no value (only spinlocks=<n> does)" },
+	{ "spin-empty", "windows+spinlocks=", "'spinlocks=' needs a number" },
+	{ "spin-nan", "windows+spinlocks=lots", "'spinlocks=lots': not a number" },
+	{ "spin-trailing", "windows+spinlocks=0x1fffz", "'spinlocks=0x1fffz': not a number" },
+	{ "spin-negative", "windows+spinlocks=-1", "'spinlocks=-1': not a number" },
+	{ "spin-too-big", "windows+spinlocks=0x100000000", "'spinlocks=0x100000000': at most 0xffffffff" },
+	{ "spin-too-small", "windows+spinlocks=4094", "'spinlocks=4094': at least 0xfff (4095)" },
+	{ "spin-huge", "windows+spinlocks=999999999999999999999999",
+	  "'spinlocks=999999999999999999999999': at most 0xffffffff" },
+};
+
+static void test_parse_errors(void)
+{
+	struct hvr_error err;
+	struct hvr_spec spec;
+	char name[96];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(parse_errors); i++) {
+		memset(&err, 0, sizeof(err));
+		ret = hvr_spec_parse(parse_errors[i].spec, &spec, &err);
+		EXPECT(ret == -EINVAL);
+		EXPECT(err.code == -EINVAL);
+		if (strcmp(err.msg, parse_errors[i].msg))
+			note("spec '%s': got \"%s\", want \"%s\"", parse_errors[i].spec, err.msg,
+			     parse_errors[i].msg);
+		/* A NULL error buffer must be fine too. */
+		EXPECT(hvr_spec_parse(parse_errors[i].spec, &spec, NULL) == -EINVAL);
+		snprintf(name, sizeof(name), "parse-error/%s", parse_errors[i].name);
+		report(name);
+	}
+}
+
+static void test_parse_ok(void)
+{
+	struct hvr_spec s;
+
+	EXPECT(!hvr_spec_parse(NULL, &s, NULL));
+	EXPECT(s.preset == HVR_PRESET_DEFAULT && !s.set && !s.clear);
+	EXPECT(!hvr_spec_parse("", &s, NULL));
+	EXPECT(s.preset == HVR_PRESET_DEFAULT);
+	report("parse/empty-is-default");
+
+	EXPECT(!hvr_spec_parse("+evmcs", &s, NULL));
+	EXPECT(s.preset == HVR_PRESET_DEFAULT && s.set == F(EVMCS));
+	EXPECT(!hvr_spec_parse("relaxed+vapic", &s, NULL));
+	EXPECT(s.preset == HVR_PRESET_DEFAULT && s.set == (F(RELAXED) | F(VAPIC)));
+	report("parse/no-preset");
+
+	EXPECT(!hvr_spec_parse("none", &s, NULL));
+	EXPECT(s.preset == HVR_PRESET_NONE);
+	EXPECT(!hvr_spec_parse("windows", &s, NULL));
+	EXPECT(s.preset == HVR_PRESET_WINDOWS);
+	report("parse/presets");
+
+	EXPECT(!hvr_spec_parse("windows+relaxed+no_relaxed+no_avic+avic", &s, NULL));
+	EXPECT(s.set == F(AVIC) && s.clear == F(RELAXED));
+	report("parse/last-wins");
+
+	EXPECT(!hvr_spec_parse("none+spinlocks=0x1fff", &s, NULL));
+	EXPECT(s.spin_given && s.spin_count == 0x1fff && s.set == F(SPINLOCKS));
+	EXPECT(!hvr_spec_parse("none+spinlocks=8191+spinlocks", &s, NULL));
+	EXPECT(!s.spin_given && s.set == F(SPINLOCKS));
+	EXPECT(!hvr_spec_parse("none+spinlocks=4095", &s, NULL));
+	EXPECT(s.spin_count == 4095);
+	EXPECT(!hvr_spec_parse("none+spinlocks=0xffffffff", &s, NULL));
+	EXPECT(s.spin_count == 0xffffffffu);
+	EXPECT(!hvr_spec_parse("none+spinlocks=0x2000+no_spinlocks", &s, NULL));
+	EXPECT(!s.spin_given && s.clear == F(SPINLOCKS));
+	report("parse/spinlocks");
+
+	/* The one flag whose own name starts with "no_". */
+	EXPECT(!hvr_spec_parse("none+no_nonarch_coresharing", &s, NULL));
+	EXPECT(s.set == F(NO_NONARCH_CORESHARING) && !s.clear);
+	EXPECT(!hvr_spec_parse("none+no_no_nonarch_coresharing", &s, NULL));
+	EXPECT(!s.set && s.clear == F(NO_NONARCH_CORESHARING));
+	report("parse/no_nonarch_coresharing");
+}
+
+static void test_names(void)
+{
+	int f;
+
+	for (f = 0; f < HVR_NR_FLAGS; f++) {
+		const char *n = hvr_flag_name(f);
+
+		EXPECT(n != NULL);
+		if (n && hvr_flag_lookup(n) != f)
+			note("lookup('%s') != %d", n, f);
+	}
+	EXPECT(hvr_flag_name(HVR_NR_FLAGS) == NULL);
+	EXPECT(hvr_flag_lookup("nope") == -ENOENT);
+	EXPECT(hvr_flag_lookup(NULL) == -ENOENT);
+	EXPECT(!strcmp(hvr_preset_name(HVR_PRESET_WINDOWS), "windows"));
+	EXPECT(!strcmp(hvr_vendor_name(HVR_VENDOR_AMD), "amd"));
+	EXPECT(!strcmp(hvr_vendor_name(HVR_VENDOR_UNKNOWN), "unknown"));
+	EXPECT(!strcmp(hvr_cpuid_bit_name(0x40000003, 0, 4), "AccessIntrCtrlRegs"));
+	EXPECT(!strcmp(hvr_cpuid_bit_name(0x4000000a, 0, 17), "DirectVirtualFlush"));
+	EXPECT(hvr_cpuid_bit_name(0x40000003, 0, 31) == NULL);
+	report("names/round-trip");
+}
+
+/* -------------------------------------------------------------- presets */
+
+static void test_presets(void)
+{
+	static const enum hvr_vendor vendors[] = {
+		HVR_VENDOR_INTEL, HVR_VENDOR_AMD, HVR_VENDOR_UNKNOWN
+	};
+	const uint64_t nested_only = F(EVMCS) | F(STIMER_DIRECT) | F(REENLIGHTENMENT) |
+				     F(TLBFLUSH_DIRECT) | F(EMSR_BITMAP);
+	unsigned int p, v, n;
+
+	for (p = HVR_PRESET_DEFAULT; p <= HVR_PRESET_NONE; p++)
+		for (v = 0; v < ARRAY_SIZE(vendors); v++)
+			for (n = 0; n < 2; n++)
+				EXPECT(!(hvr_preset_flags(p, vendors[v], n) & F(ENFORCE_CPUID)));
+	report("preset/never-enforce_cpuid");
+
+	EXPECT(!(hvr_preset_flags(HVR_PRESET_WINDOWS, HVR_VENDOR_INTEL, false) & nested_only));
+	EXPECT((hvr_preset_flags(HVR_PRESET_WINDOWS, HVR_VENDOR_INTEL, true) & nested_only) ==
+	       nested_only);
+	EXPECT((hvr_preset_flags(HVR_PRESET_WINDOWS, HVR_VENDOR_AMD, true) & nested_only) ==
+	       (nested_only & ~F(EVMCS)));
+	EXPECT(hvr_preset_flags(HVR_PRESET_NONE, HVR_VENDOR_INTEL, true) == 0);
+	report("preset/windows-nested-aware");
+
+	/* Every preset satisfies its own dependencies. */
+	for (p = HVR_PRESET_DEFAULT; p <= HVR_PRESET_NONE; p++) {
+		for (n = 0; n < 2; n++) {
+			uint64_t set = hvr_preset_flags(p, HVR_VENDOR_INTEL, n);
+			int f;
+
+			for (f = 0; f < HVR_NR_FLAGS; f++) {
+				if ((set & HVR_FLAG(f)) && (hvr_flag_deps(f) & ~set))
+					note("preset %s nested=%u: %s lacks a dependency",
+					     hvr_preset_name(p), n, hvr_flag_name(f));
+			}
+		}
+	}
+	report("preset/self-consistent");
+
+	EXPECT(hvr_flag_deps(HVR_SYNIC) == F(VPINDEX));
+	EXPECT(hvr_flag_deps(HVR_STIMER) == (F(VPINDEX) | F(SYNIC) | F(TIME)));
+	EXPECT(hvr_flag_deps(HVR_STIMER_DIRECT) == F(STIMER));
+	EXPECT(hvr_flag_deps(HVR_EVMCS) == F(VAPIC));
+	EXPECT(hvr_flag_deps(HVR_TLBFLUSH_EXT) == F(TLBFLUSH));
+	EXPECT(hvr_flag_deps(HVR_TLBFLUSH_DIRECT) == F(VAPIC));
+	EXPECT(hvr_flag_deps(HVR_SYNDBG) == (F(RELAXED) | F(TIME) | F(VAPIC) | F(VPINDEX) |
+					     F(SYNIC) | F(RUNTIME) | F(STIMER)));
+	report("deps/as-qemu-documents");
+}
+
+/* ------------------------------------------------------------- resolving */
+
+/* Every message hvr_resolve() can produce, with the context that hits it. */
+static const struct {
+	const char *name, *host, *spec;
+	bool nested;
+	int code;
+	const char *msg;
+} resolve_errors[] = {
+	{ "evmcs-not-nested", "intel", "windows+evmcs", false, -EINVAL,
+	  "'evmcs' needs nested virtualisation, which this guest does not get" },
+	{ "reenlightenment-not-nested", "intel", "none+reenlightenment", false, -EINVAL,
+	  "'reenlightenment' needs nested virtualisation, which this guest does not get" },
+	{ "evmcs-amd", "amd", "windows+evmcs", true, -EINVAL,
+	  "'evmcs' needs an Intel host (this one is amd)" },
+	{ "pinned-host-lacks", "amd", "none+no_nonarch_coresharing", false, -EOPNOTSUPP,
+	  "'no_nonarch_coresharing' is not offered by this host's KVM (needs 0x40000004 EAX bit 18, no non-architectural core sharing (SMT off))" },
+	{ "dep-missing", "intel", "none+stimer", false, -EINVAL,
+	  "'stimer' needs 'vpindex' (add '+vpindex')" },
+	{ "dep-missing-syndbg", "intel", "none+syndbg", false, -EINVAL,
+	  "'syndbg' needs 'relaxed' (add '+relaxed')" },
+	{ "dep-removed", "intel", "none+vpindex+synic+no_vpindex+synic", false, -EINVAL,
+	  "'synic' needs 'vpindex', which 'no_vpindex' removes" },
+	{ "dep-host-dropped", "nosynic", "windows+stimer", false, -EOPNOTSUPP,
+	  "'stimer' needs 'synic', which this host does not offer" },
+	{ "dep-cascade-dropped", "nosynic", "windows+stimer_direct", true, -EOPNOTSUPP,
+	  "'stimer_direct' needs 'stimer', which was left out because this host lacks what it needs" },
+	{ "preset-dep-removed", "intel", "windows+no_vpindex", false, -EINVAL,
+	  "'no_vpindex' removes 'vpindex', which 'synic' from preset 'windows' needs (add '+no_synic' too)" },
+	{ "preset-dep-removed-vapic", "intel", "windows+no_vapic", true, -EINVAL,
+	  "'no_vapic' removes 'vapic', which 'tlbflush_direct' from preset 'windows' needs (add '+no_tlbflush_direct' too)" },
+	{ "evmcs-host-lacks", "noevmcs", "none+vapic+evmcs", true, -EOPNOTSUPP,
+	  "'evmcs' is not offered by this host's KVM (needs 0x4000000A EAX bits 0-15, eVMCS version; kvm_intel nested=1?)" },
+};
+
+/* The Intel fixture, minus something. */
+static void host_variant(const char *which, struct hvr_host *h)
+{
+	unsigned int i;
+
+	if (!strcmp(which, "intel") || !strcmp(which, "amd")) {
+		load(which, h);
+		return;
+	}
+	load("intel", h);
+	for (i = 0; i < h->nent; i++) {
+		if (!strcmp(which, "nosynic") && h->ent[i].function == 0x40000003)
+			h->ent[i].eax &= ~(1u << 2);
+		if (!strcmp(which, "noevmcs") && h->ent[i].function == 0x4000000a)
+			h->ent[i].eax &= ~0xffffu;
+	}
+}
+
+static void test_resolve_errors(void)
+{
+	struct hvr_config cfg;
+	struct hvr_error err;
+	struct hvr_spec spec;
+	struct hvr_host host;
+	char name[96];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(resolve_errors); i++) {
+		host_variant(resolve_errors[i].host, &host);
+		memset(&err, 0, sizeof(err));
+		EXPECT(!hvr_spec_parse(resolve_errors[i].spec, &spec, NULL));
+		ret = hvr_resolve(&spec, &host, resolve_errors[i].nested, &cfg, &err);
+		EXPECT_HEX(ret, resolve_errors[i].code);
+		if (strcmp(err.msg, resolve_errors[i].msg))
+			note("spec '%s': got \"%s\", want \"%s\"", resolve_errors[i].spec, err.msg,
+			     resolve_errors[i].msg);
+		EXPECT(hvr_resolve(&spec, &host, resolve_errors[i].nested, &cfg, NULL) == ret);
+		snprintf(name, sizeof(name), "resolve-error/%s", resolve_errors[i].name);
+		report(name);
+	}
+}
+
+static int resolve(const char *host_name, const char *text, bool nested, struct hvr_config *cfg)
+{
+	struct hvr_error err = { 0 };
+	struct hvr_spec spec;
+	struct hvr_host host;
+	int ret;
+
+	host_variant(host_name, &host);
+	ret = hvr_spec_parse(text, &spec, &err);
+	if (!ret)
+		ret = hvr_resolve(&spec, &host, nested, cfg, &err);
+	if (ret)
+		note("'%s' on %s: %s", text, host_name, err.msg);
+	return ret;
+}
+
+static void test_resolve(void)
+{
+	struct hvr_config c;
+
+	/* The host lacks SynIC: the preset quietly loses it and what needs it. */
+	EXPECT(!resolve("nosynic", "windows", true, &c));
+	EXPECT(c.dropped == (F(SYNIC) | F(STIMER) | F(STIMER_DIRECT)));
+	EXPECT(c.dropped_why[HVR_SYNIC] == HVR_DROP_HOST);
+	EXPECT(c.dropped_why[HVR_STIMER] == HVR_DROP_DEPENDENCY);
+	EXPECT(c.dropped_why[HVR_STIMER_DIRECT] == HVR_DROP_DEPENDENCY);
+	EXPECT(!(c.flags & c.dropped));
+	report("resolve/host-drops-preset-cascade");
+
+	EXPECT(!resolve("noevmcs", "windows", true, &c));
+	EXPECT(c.dropped == F(EVMCS) && c.evmcs_version == 0);
+	report("resolve/host-drops-evmcs");
+
+	/* AMD's SMT host does not offer no_nonarch_coresharing: nothing asks. */
+	EXPECT(!resolve("amd", "windows+no_evmcs", true, &c));
+	EXPECT(!c.dropped && !(c.flags & F(EVMCS)));
+	report("resolve/no-token-for-absent-flag");
+
+	EXPECT(!resolve("intel", "windows", true, &c));
+	EXPECT(c.evmcs_version == 0x0101 && c.vendor == HVR_VENDOR_INTEL && c.nested);
+	EXPECT(c.spin_count == HVR_SPIN_NEVER_NOTIFY && c.max_vps == 4096);
+	report("resolve/windows-intel-nested");
+
+	EXPECT(!resolve("intel", "none+spinlocks=0x2000", false, &c));
+	EXPECT(c.flags == F(SPINLOCKS) && c.spin_count == 0x2000);
+	EXPECT(!resolve("intel", "none+spinlocks=0x2000+no_spinlocks", false, &c));
+	EXPECT(c.flags == 0 && c.spin_count == HVR_SPIN_NEVER_NOTIFY);
+	report("resolve/spinlocks");
+
+	/* enforce_cpuid has no CPUID bit; the host cannot refuse it here. */
+	EXPECT(!resolve("amd", "none+enforce_cpuid", false, &c));
+	EXPECT(c.flags == F(ENFORCE_CPUID));
+	report("resolve/enforce_cpuid-opt-in");
+
+	/* Nested-only extras other than evmcs/reenlightenment are allowed flat. */
+	EXPECT(!resolve("intel", "none+vapic+tlbflush_direct+emsr_bitmap", false, &c));
+	report("resolve/direct-flush-flat-allowed");
+}
+
+/* ------------------------------------------------------------- the leaves */
+
+static void test_build_windows(void)
+{
+	struct kvm_cpuid_entry2 e[HVR_CPUID_MAX_LEAVES];
+	const struct kvm_cpuid_entry2 *l;
+	struct hvr_config c;
+	int n, i;
+
+	EXPECT(!resolve("intel", "windows", true, &c));
+	n = hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL);
+	EXPECT(n == 11);
+	for (i = 0; i < n; i++)
+		EXPECT_HEX(e[i].function, 0x40000000u + i);
+
+	l = leaf(e, n, 0x40000000);
+	EXPECT(l && l->eax == 0x4000000a && !memcmp(&l->ebx, "Micr", 4) &&
+	       !memcmp(&l->ecx, "osof", 4) && !memcmp(&l->edx, "t Hv", 4));
+	l = leaf(e, n, 0x40000001);
+	EXPECT(l && !memcmp(&l->eax, "Hv#1", 4));
+	l = leaf(e, n, 0x40000002);
+	EXPECT(l && l->eax == 14393 && l->ebx == 0x000a0000);
+
+	/* shim.md, "What a nested VBS root needs", bit by bit. */
+	l = leaf(e, n, 0x40000003);
+	EXPECT_HEX(l->eax, 1u << 0 | 1u << 1 | 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 |
+		   1u << 11 | 1u << 13 | 1u << 9);
+	EXPECT_HEX(l->ebx, 1u << 4 | 1u << 5 | 1u << 6 | 1u << 7);
+	EXPECT(!(l->ebx & (1u << 0 | 1u << 2 | 1u << 21)));
+	EXPECT_HEX(l->edx, 1u << 8 | 1u << 19);
+	l = leaf(e, n, 0x40000004);
+	EXPECT_HEX(l->eax, 1u << 5 | 1u << 3 | 1u << 2 | 1u << 1 | 1u << 10 | 1u << 11 |
+		   1u << 12 | 1u << 14 | 1u << 9);
+	EXPECT_HEX(l->ebx, 0xffffffffu);
+	l = leaf(e, n, 0x4000000a);
+	EXPECT_HEX(l->eax, 0x0101 | 1u << 17 | 1u << 19);
+	report("build/windows-intel-nested-per-shim.md");
+
+	EXPECT(!resolve("intel", "windows", false, &c));
+	n = hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL);
+	l = leaf(e, n, 0x40000003);
+	EXPECT(!(l->eax & (1u << 13)) && !(l->edx & (1u << 19)));
+	l = leaf(e, n, 0x40000004);
+	EXPECT(!(l->eax & (1u << 12 | 1u << 14)));
+	l = leaf(e, n, 0x4000000a);
+	EXPECT_HEX(l->eax, 0);
+	report("build/windows-flat-has-no-nested-bits");
+}
+
+static void test_build_misc(void)
+{
+	struct kvm_cpuid_entry2 e[HVR_CPUID_MAX_LEAVES];
+	struct hvr_config c;
+	struct hvr_error err;
+	int n;
+
+	EXPECT(!resolve("intel", "none", true, &c));
+	EXPECT(hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL) == 0);
+	report("build/none-means-no-hyperv");
+
+	EXPECT(!resolve("intel", "default+syndbg", false, &c));
+	n = hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL);
+	EXPECT(n == 14);
+	EXPECT(n == 14 && e[11].function == 0x40000080 && e[13].function == 0x40000082);
+	EXPECT(n == 14 && !memcmp(&e[12].eax, "VS#1", 4) && e[13].eax == 2);
+	report("build/syndbg-leaves");
+
+	EXPECT(hvr_cpuid_build(&c, e, 13, &err) == -ENOSPC);
+	EXPECT(!strcmp(err.msg, "14 CPUID entries do not fit in 13"));
+	report("build/enospc");
+}
+
+static struct kvm_cpuid_entry2 ent(uint32_t fn, uint32_t eax, uint32_t ebx, uint32_t ecx,
+				   uint32_t edx)
+{
+	struct kvm_cpuid_entry2 e = { .function = fn, .eax = eax, .ebx = ebx, .ecx = ecx,
+				      .edx = edx };
+	return e;
+}
+
+static void test_merge(void)
+{
+	struct kvm_cpuid_entry2 vmm[5], hv[HVR_CPUID_MAX_LEAVES], out[32];
+	struct hvr_config c;
+	struct hvr_error err;
+	int nhv, n, i;
+
+	EXPECT(!resolve("intel", "windows", true, &c));
+	nhv = hvr_cpuid_build(&c, hv, ARRAY_SIZE(hv), NULL);
+
+	vmm[0] = ent(0x0, 0xd, 0x756e6547, 0x6c65746e, 0x49656e69);
+	vmm[1] = ent(0x1, 0x906ea, 0, 0x20, 0);
+	vmm[2] = ent(0x40000000, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d);	/* KVMKVMKVM */
+	vmm[3] = ent(0x40000001, 0x01000efb, 0, 0, 0);
+	vmm[4] = ent(0x80000000, 0x80000008, 0, 0, 0);
+
+	n = hvr_cpuid_merge(vmm, 5, hv, nhv, out, ARRAY_SIZE(out), NULL);
+	EXPECT(n == 5 + nhv);
+	for (i = 1; i < n; i++)
+		EXPECT(out[i - 1].function < out[i].function);
+	EXPECT(n > 3 && out[1].function == 1 && out[1].ecx == (0x20 | 1u << 31));
+	EXPECT(n > 3 && out[2].function == 0x40000000 && out[2].eax == 0x4000000a);
+	EXPECT(n == 16 && out[13].function == 0x40000100 && out[13].eax == 0x40000101 &&
+	       out[13].ebx == 0x4b4d564b);
+	EXPECT(n == 16 && out[14].function == 0x40000101 && out[14].eax == 0x01000efb);
+	report("merge/relocates-kvm-leaves");
+
+	/* 0x40000100 taken: the VMM's 0x400000xx leaves simply give way. */
+	vmm[4] = ent(0x40000100, 0, 0, 0, 0);
+	n = hvr_cpuid_merge(vmm, 5, hv, nhv, out, ARRAY_SIZE(out), NULL);
+	EXPECT(n == 3 + nhv);
+	for (i = 0; i < n; i++)
+		EXPECT(out[i].function != 0x40000101);
+	report("merge/drops-when-alt-base-taken");
+
+	/* A non-KVM signature at 0x40000000 is replaced, not moved. */
+	vmm[2] = ent(0x40000000, 0x40000001, 1, 2, 3);
+	vmm[4] = ent(0x80000000, 0x80000008, 0, 0, 0);
+	n = hvr_cpuid_merge(vmm, 5, hv, nhv, out, ARRAY_SIZE(out), NULL);
+	EXPECT(n == 3 + nhv);
+	report("merge/replaces-foreign-leaves");
+
+	n = hvr_cpuid_merge(vmm, 5, hv, 0, out, ARRAY_SIZE(out), NULL);
+	EXPECT(n == 5 && !memcmp(out, vmm, sizeof(vmm)));
+	report("merge/no-hyperv-is-identity");
+
+	EXPECT(hvr_cpuid_merge(vmm, 5, hv, nhv, out, 10, &err) == -ENOSPC);
+	EXPECT(err.code == -ENOSPC);
+	report("merge/enospc");
+}
+
+/* ------------------------------------------------------------ host files */
+
+static void test_host_parse(void)
+{
+	static const struct {
+		const char *name, *text, *msg;
+	} bad[] = {
+		{ "short-line", "0x40000000 0 1 2 3\n",
+		  "line 1: expected 'FUNCTION INDEX EAX EBX ECX EDX'" },
+		{ "junk", "# c\n\n0x40000000 0 1 2 3 4 junk\n",
+		  "line 3: expected 'FUNCTION INDEX EAX EBX ECX EDX'" },
+		{ "too-big", "0x40000000 0 1 2 3 0x100000000\n",
+		  "line 1: expected 'FUNCTION INDEX EAX EBX ECX EDX'" },
+		{ "vendor", "vendor via\n", "line 1: unknown vendor 'via' (intel or amd)" },
+	};
+	struct hvr_error err;
+	struct hvr_host h;
+	char big[64 * 40 + 64], name[64];
+	unsigned int i;
+	size_t len = 0;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT(hvr_host_parse(bad[i].text, &h, &err) == -EINVAL);
+		if (strcmp(err.msg, bad[i].msg))
+			note("got \"%s\", want \"%s\"", err.msg, bad[i].msg);
+		snprintf(name, sizeof(name), "host-parse/%s", bad[i].name);
+		report(name);
+	}
+
+	for (i = 0; i <= HVR_HOST_MAX_LEAVES; i++)
+		len += snprintf(big + len, sizeof(big) - len, "%u 0 0 0 0 0\n", i);
+	EXPECT(hvr_host_parse(big, &h, &err) == -E2BIG);
+	EXPECT(!strcmp(err.msg, "line 65: more than 64 leaves"));
+	report("host-parse/too-many");
+
+	EXPECT(!hvr_host_parse("vendor amd  \r\n0x40000003 0 0x4 0 0 0 # synic\r\n", &h, &err));
+	EXPECT(h.vendor == HVR_VENDOR_AMD && h.nent == 1 && h.ent[0].eax == 4);
+	EXPECT(hvr_host_offers(&h, HVR_SYNIC) && !hvr_host_offers(&h, HVR_VPINDEX));
+	EXPECT(hvr_host_offers(&h, HVR_SPINLOCKS) && hvr_host_offers(&h, HVR_ENFORCE_CPUID));
+	EXPECT(hvr_host_leaf(&h, 0x40000004) == NULL);
+	report("host-parse/comments-and-crlf");
+
+	EXPECT(hvr_host_load("/nonexistent/x.cpuid", &h, &err) == -ENOENT);
+	EXPECT(!strcmp(err.msg, "/nonexistent/x.cpuid: No such file or directory"));
+	report("host-load/missing-file");
+
+	load("intel", &h);
+	EXPECT(h.vendor == HVR_VENDOR_INTEL && h.nent == 10);
+	for (i = 0; i < HVR_NR_FLAGS; i++)
+		if (!hvr_host_offers(&h, i))
+			note("intel fixture lacks %s", hvr_flag_name(i));
+	load("amd", &h);
+	EXPECT(h.vendor == HVR_VENDOR_AMD);
+	EXPECT(!hvr_host_offers(&h, HVR_EVMCS) && !hvr_host_offers(&h, HVR_NO_NONARCH_CORESHARING));
+	report("host-load/fixtures");
+}
+
+/* --------------------------------------------- ioctl plumbing, without KVM */
+
+static void test_ioctl_errors(void)
+{
+	struct hvr_error err;
+	struct hvr_host h;
+	uint64_t mask;
+	uint16_t ver;
+	int fd = open("/dev/null", O_RDWR);
+
+	EXPECT(fd >= 0);
+	EXPECT(hvr_relay_query(fd, &mask, &err) == -ENOTTY);
+	EXPECT(!strncmp(err.msg, "KVM_CHECK_EXTENSION(relay): ", 28));
+	EXPECT(hvr_relay_enable(fd, HVR_RELAY_ALL, &err) == -ENOTTY);
+	EXPECT(!strncmp(err.msg, "KVM_ENABLE_CAP(relay, 0x3): ", 28));
+	EXPECT(hvr_vcpu_enable_evmcs(fd, &ver, &err) == -ENOTTY);
+	EXPECT(strstr(err.msg, "eVMCS exists on Intel only") != NULL);
+	EXPECT(hvr_vcpu_enable_synic2(fd, &err) == -ENOTTY);
+	EXPECT(!strncmp(err.msg, "KVM_CAP_HYPERV_SYNIC2: ", 23));
+	EXPECT(hvr_vcpu_enforce_cpuid(fd, true, &err) == -ENOTTY);
+	EXPECT(hvr_host_query(fd, &h, &err) == -ENOTTY);
+	EXPECT(!strncmp(err.msg, "KVM_GET_SUPPORTED_HV_CPUID: ", 28));
+	if (fd >= 0)
+		close(fd);
+	report("ioctl/errors-on-a-non-kvm-fd");
+}
+
+static void test_pid_fds(void)
+{
+	struct hvr_error err;
+	int fds[4], fd;
+
+	EXPECT(hvr_vm_fds(getpid(), fds, 4, &err) == 0);
+	EXPECT(hvr_vm_fds(999999999, fds, 4, &err) == -ENOENT);
+	EXPECT(!strcmp(err.msg, "/proc/999999999/fd: No such file or directory"));
+	report("pid/vm-fds");
+
+	fd = hvr_vm_fd_grab(getpid(), 0, &err);
+	if (fd == -ENOSYS || fd == -EPERM) {
+		printf("# pidfd_getfd unavailable here (%s); grab not exercised\n", err.msg);
+	} else {
+		EXPECT(fd >= 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	EXPECT(hvr_vm_fd_grab(getpid(), 1000000, &err) == -EBADF);
+	report("pid/fd-grab");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s FIXTURE-DIR\n", argv[0]);
+		return 2;
+	}
+	fixtures = argv[1];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	test_parse_errors();
+	test_parse_ok();
+	test_names();
+	test_presets();
+	test_resolve_errors();
+	test_resolve();
+	test_build_windows();
+	test_build_misc();
+	test_merge();
+	test_host_parse();
+	test_ioctl_errors();
+	test_pid_fds();
+	return failures ? 1 : 0;
+}
