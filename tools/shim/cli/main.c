@@ -134,7 +134,7 @@ static const char help_relay[] =
 "\n"
 "  enable    KVM_ENABLE_CAP(KVM_CAP_NESTED_HYPERV_HCALL_RELAY, MASK)\n"
 "  disable   the same with mask 0\n"
-"  status    the mask the module supports (KVM_CHECK_EXTENSION on the VM fd)\n"
+"  status    the mask the module supports (KVM_CHECK_EXTENSION on /dev/kvm)\n"
 "            and the VM's counters from debugfs, if readable\n"
 "\n"
 "  --pid PID   the VMM process\n"
@@ -144,6 +144,11 @@ static const char help_relay[] =
 "\n"
 "The module keeps no per-VM 'enabled' flag that can be read back; status\n"
 "shows what is supported and what was counted.\n"
+"\n"
+"Stock KVM answers ioctls on a VM fd only to the process that created the\n"
+"VM and fails them with EIO elsewhere, even on a duplicated fd.  Where that\n"
+"happens, enable and disable say so: the VMM has to enable the relay itself\n"
+"(KVM_ENABLE_CAP on its VM fd) unless the module offers another way in.\n"
 "\n"
 "Exit status: 0 done, 1 refused or failed, 2 usage.\n";
 

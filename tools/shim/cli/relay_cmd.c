@@ -4,6 +4,7 @@
  * a duplicate of its VM fd.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,11 +199,15 @@ int cmd_relay(int argc, char **argv)
 	ret = pick_fd((pid_t)pid, want_fd, &target_fd);
 	if (ret)
 		return ret;
-	fd = hvr_vm_fd_grab((pid_t)pid, target_fd, &err);
-	if (fd < 0)
-		return fail("%s", err.msg);
 
 	if (act == STATUS) {
+		/*
+		 * KVM answers VM-fd ioctls only to the VM's own process, and the
+		 * supported mask is the same on /dev/kvm, so ask there.
+		 */
+		fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return fail("/dev/kvm: %s", strerror(errno));
 		ret = hvr_relay_query(fd, &supported, &err);
 		close(fd);
 		if (ret)
@@ -217,6 +222,9 @@ int cmd_relay(int argc, char **argv)
 		return 0;
 	}
 
+	fd = hvr_vm_fd_grab((pid_t)pid, target_fd, &err);
+	if (fd < 0)
+		return fail("%s", err.msg);
 	ret = hvr_relay_enable(fd, mask, &err);
 	close(fd);
 	if (ret)

@@ -433,7 +433,8 @@ int hvr_relay_query(int fd, uint64_t *mask, struct hvr_error *err);
  * @err: optional
  *
  * Return: 0, -EINVAL (a class the module does not support, or the module is
- * not loaded) or another negative errno.
+ * not loaded), -EIO (@vm_fd was created by another process: KVM serves VM
+ * ioctls only to the VM's own mm) or another negative errno.
  */
 int hvr_relay_enable(int vm_fd, uint64_t mask, struct hvr_error *err);
 
@@ -457,7 +458,9 @@ int hvr_vm_fds(pid_t pid, int *fds, unsigned int max, struct hvr_error *err);
  * @err: optional; EPERM is explained (ptrace rights / CAP_SYS_PTRACE)
  *
  * Uses pidfd_open() and pidfd_getfd() (Linux >= 5.6).  The new fd refers to
- * the same VM, so KVM_ENABLE_CAP on it affects the running VMM.
+ * the same VM, but stock KVM fails VM ioctls on it with EIO because the
+ * caller's mm is not the VM's: use it to name the VM (e.g. to an interface
+ * of the kvm_hv_relay module), not for KVM_ENABLE_CAP.
  *
  * Return: the new fd (close it when done), or a negative errno.
  */

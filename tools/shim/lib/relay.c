@@ -27,10 +27,19 @@
 _Static_assert(HVR_RELAY_POST_MESSAGE == KVM_NESTED_HYPERV_RELAY_POST_MESSAGE, "uapi");
 _Static_assert(HVR_RELAY_SIGNAL_EVENT == KVM_NESTED_HYPERV_RELAY_SIGNAL_EVENT, "uapi");
 
+/*
+ * kvm_vm_ioctl() answers EIO to any process whose mm is not the VM's: a VM fd
+ * taken with pidfd_getfd() is good for naming the VM, not for ioctls.
+ */
+#define FOREIGN_MM_HINT	"KVM serves VM ioctls only to the process that created the VM"
+
 int hvr_relay_query(int fd, uint64_t *mask, struct hvr_error *err)
 {
 	int r = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NESTED_HYPERV_HCALL_RELAY);
 
+	if (r < 0 && errno == EIO)
+		return hvr_fail(err, -EIO, "KVM_CHECK_EXTENSION(relay): %s (" FOREIGN_MM_HINT
+				"; ask /dev/kvm instead)", strerror(EIO));
 	if (r < 0)
 		return hvr_fail(err, -errno, "KVM_CHECK_EXTENSION(relay): %s", strerror(errno));
 	*mask = (uint64_t)r;
@@ -49,6 +58,9 @@ int hvr_relay_enable(int vm_fd, uint64_t mask, struct hvr_error *err)
 	if (ioctl(vm_fd, KVM_ENABLE_CAP, &c) == 0)
 		return 0;
 	ret = -errno;
+	if (ret == -EIO)
+		return hvr_fail(err, ret, "KVM_ENABLE_CAP(relay, 0x%llx): %s (" FOREIGN_MM_HINT
+				", or the VM is dead)", (unsigned long long)mask, strerror(-ret));
 	if (ret != -EINVAL)
 		return hvr_fail(err, ret, "KVM_ENABLE_CAP(relay, 0x%llx): %s",
 				(unsigned long long)mask, strerror(-ret));
