@@ -1,0 +1,757 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * relay_test: the kvm_hv_relay contract on Intel, one table row per case.
+ *
+ * L1 guest code plays hvix64: it enables the VP assist page, runs L2 through
+ * an enlightened VMCS with EPT and authorises L2 (or, per case, does not).
+ * L2 issues one hypercall.  EPT maps L1 memory 1:1 for L2's code and data,
+ * plus an alias window far above L1 memory: the GPAs L2 passes point into
+ * that window, so an L2 GPA that reaches the VMM untranslated is caught.
+ *
+ * Each case runs in its own VM in a child process and prints one TAP line.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "test_util.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "vmx.h"
+#include "evmcs.h"
+
+#include <linux/kvm_hv_relay.h>
+#include "lib/relay_compat.h"
+
+#define HV_STATUS_SUCCESS		0
+#define HV_STATUS_INVALID_INPUT		3
+#define HV_STATUS_INVALID_ALIGNMENT	4
+
+#define HC_POST		0x005cULL
+#define HC_SIGNAL	0x005dULL
+#define HC_FAST		BIT_ULL(16)
+#define HC_NESTED	BIT_ULL(31)
+/* A plain, non-nested call that L0 never keeps: L2's way back to L1. */
+#define HC_BACK_TO_L1	0x0001ULL
+
+/* L2 GPA window, PML4 slot 1 of L1's EPT for L2: never L1 memory. */
+#define ALIAS_BASE	(1ULL << 39)
+enum alias_page {
+	ALIAS_MSG,		/* -> the message page, readable */
+	ALIAS_XONLY,		/* -> the message page, execute-only */
+	ALIAS_HOLE,		/* not present */
+	ALIAS_OUTSIDE,		/* readable, but to an L1 GPA in no memslot */
+	ALIAS_OPERAND,		/* -> the signal operand page */
+	ALIAS_NR,
+};
+#define OUTSIDE_L1_GPA	(0x7fULL << 32)
+
+#define CONN_ID		5
+#define MSG_SEED	0x5a
+
+enum l2_mode { L2_LONG, L2_COMPAT, L2_USER };
+enum expect { EXPECT_EXIT, EXPECT_STATUS, EXPECT_L1 };
+enum gpa_kind { GPA_RAW, GPA_ALIAS, GPA_L1_MSG };
+
+struct relay_case {
+	const char *name;
+	u64 mask;		/* relay classes enabled; 0: capability not enabled */
+	u64 mask_after;		/* if non-zero, KVM_ENABLE_CAP again with this */
+	bool invalid_caps;	/* issue rejected KVM_ENABLE_CAPs in between */
+	bool no_direct_hypercall;
+	bool no_nested_flush;
+	bool no_ept;
+	bool eventfd;
+	enum l2_mode mode;
+	u64 input;
+	enum gpa_kind in_kind;	/* how to build the input GPA / operand */
+	u64 in;			/* raw value, or alias page * 4096 + offset */
+	u64 operand;		/* slow signal: the 8 bytes L2 writes */
+	enum expect expect;
+	u64 status;		/* EXPECT_STATUS: what L2 must see */
+	u64 exit_input;		/* EXPECT_EXIT: run->hyperv.u.hcall.input */
+	u64 exit_param0;	/* EXPECT_EXIT: params[0] unless it is an L1 GPA */
+	bool param0_is_msg;	/* params[0] is the message's L1 GPA */
+	u64 result;		/* what the VMM answers */
+	int eventfd_count;	/* expected eventfd counter */
+};
+
+#define POST_SLOW	(HC_NESTED | HC_POST)
+#define SIGNAL_SLOW	(HC_NESTED | HC_SIGNAL)
+#define SIGNAL_FAST	(HC_NESTED | HC_FAST | HC_SIGNAL)
+#define MSG_AT(off)	(ALIAS_MSG * 4096ULL + (off))
+
+static const struct relay_case cases[] = {
+	{ .name = "relay_post_slow", .mask = 3, .input = POST_SLOW,
+	  .in_kind = GPA_ALIAS, .in = MSG_AT(0x100), .expect = EXPECT_EXIT,
+	  .exit_input = HC_POST, .param0_is_msg = true, .result = 0x1234 },
+	{ .name = "relay_post_slow_no_ept", .mask = 3, .no_ept = true,
+	  .input = POST_SLOW, .in_kind = GPA_L1_MSG, .in = 0x100,
+	  .expect = EXPECT_EXIT, .exit_input = HC_POST, .param0_is_msg = true,
+	  .result = 0x0 },
+	{ .name = "relay_post_fast", .mask = 3,
+	  .input = HC_NESTED | HC_FAST | HC_POST, .in = 0x1111,
+	  .expect = EXPECT_EXIT, .exit_input = HC_FAST | HC_POST,
+	  .exit_param0 = 0x1111, .result = 0x5 },
+	{ .name = "relay_post_compat", .mask = 3, .mode = L2_COMPAT,
+	  .input = POST_SLOW, .in_kind = GPA_ALIAS, .in = MSG_AT(0x200),
+	  .expect = EXPECT_EXIT, .exit_input = HC_POST, .param0_is_msg = true,
+	  .result = 0x0000000a0000000bULL },
+	{ .name = "relay_signal_fast_exit", .mask = 3, .input = SIGNAL_FAST,
+	  .in = CONN_ID, .expect = EXPECT_EXIT, .exit_input = HC_FAST | HC_SIGNAL,
+	  .exit_param0 = CONN_ID, .result = 0x0 },
+	{ .name = "relay_signal_fast_eventfd", .mask = 3, .eventfd = true,
+	  .input = SIGNAL_FAST, .in = CONN_ID, .expect = EXPECT_STATUS,
+	  .status = HV_STATUS_SUCCESS, .eventfd_count = 1 },
+	{ .name = "relay_signal_slow_eventfd", .mask = 3, .eventfd = true,
+	  .input = SIGNAL_SLOW, .in_kind = GPA_ALIAS,
+	  .in = ALIAS_OPERAND * 4096ULL + 0x10, .operand = CONN_ID,
+	  .expect = EXPECT_STATUS, .status = HV_STATUS_SUCCESS,
+	  .eventfd_count = 1 },
+	{ .name = "relay_signal_slow_exit", .mask = 3, .input = SIGNAL_SLOW,
+	  .in_kind = GPA_ALIAS, .in = ALIAS_OPERAND * 4096ULL + 0x18,
+	  .operand = CONN_ID, .expect = EXPECT_EXIT,
+	  .exit_input = HC_FAST | HC_SIGNAL, .exit_param0 = CONN_ID,
+	  .result = 0x0 },
+	{ .name = "relay_signal_flag_nonzero", .mask = 3, .eventfd = true,
+	  .input = SIGNAL_FAST, .in = CONN_ID | (7ULL << 32),
+	  .expect = EXPECT_EXIT, .exit_input = HC_FAST | HC_SIGNAL,
+	  .exit_param0 = CONN_ID | (7ULL << 32), .result = 0x11 },
+	{ .name = "relay_bad_signal_operand", .mask = 3, .input = SIGNAL_FAST,
+	  .in = CONN_ID | BIT_ULL(24), .expect = EXPECT_STATUS,
+	  .status = HV_STATUS_INVALID_INPUT },
+	{ .name = "relay_bad_unaligned", .mask = 3, .input = POST_SLOW,
+	  .in_kind = GPA_ALIAS, .in = MSG_AT(0x104), .expect = EXPECT_STATUS,
+	  .status = HV_STATUS_INVALID_ALIGNMENT },
+	{ .name = "relay_bad_cross_page", .mask = 3, .input = POST_SLOW,
+	  .in_kind = GPA_ALIAS, .in = MSG_AT(4096 - 128), .expect = EXPECT_STATUS,
+	  .status = HV_STATUS_INVALID_ALIGNMENT },
+	{ .name = "relay_bad_unmapped", .mask = 3, .input = POST_SLOW,
+	  .in_kind = GPA_ALIAS, .in = ALIAS_HOLE * 4096ULL,
+	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
+	{ .name = "relay_bad_not_readable", .mask = 3, .input = POST_SLOW,
+	  .in_kind = GPA_ALIAS, .in = ALIAS_XONLY * 4096ULL,
+	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
+	{ .name = "relay_bad_outside_memory", .mask = 3, .input = POST_SLOW,
+	  .in_kind = GPA_ALIAS, .in = ALIAS_OUTSIDE * 4096ULL,
+	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
+	{ .name = "relay_bad_signal_unmapped", .mask = 3, .input = SIGNAL_SLOW,
+	  .in_kind = GPA_ALIAS, .in = ALIAS_HOLE * 4096ULL,
+	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
+	{ .name = "relay_bad_rep_count", .mask = 3,
+	  .input = POST_SLOW | (1ULL << 32), .in_kind = GPA_ALIAS, .in = MSG_AT(0),
+	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
+	{ .name = "relay_bad_rep_start", .mask = 3,
+	  .input = POST_SLOW | (1ULL << 48), .in_kind = GPA_ALIAS, .in = MSG_AT(0),
+	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
+	{ .name = "relay_bad_varhead", .mask = 3,
+	  .input = POST_SLOW | (1ULL << 17), .in_kind = GPA_ALIAS, .in = MSG_AT(0),
+	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
+	{ .name = "relay_bad_reserved", .mask = 3,
+	  .input = POST_SLOW | (1ULL << 27), .in_kind = GPA_ALIAS, .in = MSG_AT(0),
+	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
+	{ .name = "relay_bad_compat_unaligned", .mask = 3, .mode = L2_COMPAT,
+	  .input = POST_SLOW, .in_kind = GPA_ALIAS, .in = MSG_AT(0x101),
+	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_ALIGNMENT },
+	{ .name = "relay_not_nested_bit", .mask = 3, .input = HC_POST,
+	  .in_kind = GPA_ALIAS, .in = MSG_AT(0), .expect = EXPECT_L1 },
+	{ .name = "relay_not_in_mask", .mask = KVM_NESTED_HYPERV_RELAY_SIGNAL_EVENT,
+	  .input = POST_SLOW, .in_kind = GPA_ALIAS, .in = MSG_AT(0),
+	  .expect = EXPECT_L1 },
+	{ .name = "relay_not_authorised_vp_assist", .mask = 3,
+	  .no_direct_hypercall = true, .input = POST_SLOW, .in_kind = GPA_ALIAS,
+	  .in = MSG_AT(0), .expect = EXPECT_L1 },
+	{ .name = "relay_not_authorised_evmcs", .mask = 3,
+	  .no_nested_flush = true, .input = POST_SLOW, .in_kind = GPA_ALIAS,
+	  .in = MSG_AT(0), .expect = EXPECT_L1 },
+	{ .name = "relay_not_enabled", .mask = 0, .input = POST_SLOW,
+	  .in_kind = GPA_ALIAS, .in = MSG_AT(0), .expect = EXPECT_L1 },
+	{ .name = "relay_not_cpl3", .mask = 3, .mode = L2_USER,
+	  .input = POST_SLOW, .in_kind = GPA_ALIAS, .in = MSG_AT(0),
+	  .expect = EXPECT_L1 },
+	{ .name = "relay_not_compat_not_authorised", .mask = 3,
+	  .mode = L2_COMPAT, .no_nested_flush = true, .input = POST_SLOW,
+	  .in_kind = GPA_ALIAS, .in = MSG_AT(0), .expect = EXPECT_L1 },
+	{ .name = "relay_cap_disabled_at_runtime", .mask = 3, .mask_after = ~0ULL,
+	  .input = POST_SLOW, .in_kind = GPA_ALIAS, .in = MSG_AT(0),
+	  .expect = EXPECT_L1 },
+	{ .name = "relay_cap_mask_changed", .mask = 1,
+	  .mask_after = KVM_NESTED_HYPERV_RELAY_SIGNAL_EVENT, .input = POST_SLOW,
+	  .in_kind = GPA_ALIAS, .in = MSG_AT(0), .expect = EXPECT_L1 },
+	{ .name = "relay_cap_invalid_keeps_state", .mask = 3, .invalid_caps = true,
+	  .input = POST_SLOW, .in_kind = GPA_ALIAS, .in = MSG_AT(0x8),
+	  .expect = EXPECT_EXIT, .exit_input = HC_POST, .param0_is_msg = true,
+	  .result = 0x0 },
+};
+
+/* What L1 and L2 share with the host; synced explicitly around each run. */
+struct l1_config {
+	u8 mode;
+	u8 direct_hypercall;
+	u8 nested_flush;
+	u64 compat_frame;	/* GVA of the 32-bit L2's frame */
+};
+
+struct l2_call {
+	u64 input, in, out;
+	u64 msg_gva;		/* L2 writes the message here... */
+	u64 operand_gva;	/* ...and the signal operand here */
+	u64 operand;
+	u64 rax, rcx, rdx, r8;	/* as L2 saw them after the call */
+	u64 done;
+};
+
+/* The 32-bit L2 works on a frame at its ESP: inputs, then its registers. */
+struct compat_frame {
+	u32 input_lo, input_hi, in_lo, in_hi, out_lo, out_hi;
+	u32 eax, edx, ecx, ebx, esi, edi;
+	u32 done;
+};
+
+static struct l1_config l1_config;
+static struct l2_call l2_call;
+static struct relay_evmcs_pages l1_evmcs;
+
+#define SYNC_L1_SAW_VMCALL	1
+#define L2_STACK_WORDS		256
+
+static void fill_message(u8 *msg)
+{
+	int i;
+
+	for (i = 0; i < 256; i++)
+		msg[i] = (u8)(i * 7 + MSG_SEED);
+}
+
+static void l2_back_to_l1(void)
+{
+	asm volatile("vmcall" : : "c"(HC_BACK_TO_L1), "d"(0), "a"(0) : "memory");
+}
+
+static void l2_guest_code(void)
+{
+	register u64 r8 asm("r8") = l2_call.out;
+	u64 rax, rcx = l2_call.input, rdx = l2_call.in;
+
+	if (l2_call.msg_gva)
+		fill_message((u8 *)l2_call.msg_gva);
+	if (l2_call.operand_gva)
+		*(u64 *)l2_call.operand_gva = l2_call.operand;
+
+	/*
+	 * If L1 takes the VMCALL, it resumes us with its own GPRs: keep the
+	 * callee-saved ones on our stack (RSP is in the VMCS), below the
+	 * red zone.
+	 */
+	asm volatile("sub $128, %%rsp\n\t"
+		     "push %%rbx\n\tpush %%rbp\n\tpush %%r12\n\t"
+		     "push %%r13\n\tpush %%r14\n\tpush %%r15\n\t"
+		     "vmcall\n\t"
+		     "pop %%r15\n\tpop %%r14\n\tpop %%r13\n\t"
+		     "pop %%r12\n\tpop %%rbp\n\tpop %%rbx\n\t"
+		     "add $128, %%rsp"
+		     : "=a"(rax), "+c"(rcx), "+d"(rdx), "+r"(r8)
+		     : : "rsi", "rdi", "r9", "r10", "r11", "memory", "cc");
+
+	l2_call.rax = rax;
+	l2_call.rcx = rcx;
+	l2_call.rdx = rdx;
+	l2_call.r8 = r8;
+	l2_call.done = 1;
+	l2_back_to_l1();
+}
+
+/*
+ * The 32-bit (compatibility mode) L2: operands from its frame, the call,
+ * its registers back into the frame, then a plain call to L1.
+ */
+void l2_compat_entry(void);
+asm(".pushsection .text\n"
+    ".code32\n"
+    "l2_compat_entry:\n\t"
+    "mov 0(%esp), %eax\n\t"
+    "mov 4(%esp), %edx\n\t"
+    "mov 8(%esp), %ecx\n\t"
+    "mov 12(%esp), %ebx\n\t"
+    "mov 16(%esp), %esi\n\t"
+    "mov 20(%esp), %edi\n\t"
+    "vmcall\n\t"
+    "mov %eax, 24(%esp)\n\t"
+    "mov %edx, 28(%esp)\n\t"
+    "mov %ecx, 32(%esp)\n\t"
+    "mov %ebx, 36(%esp)\n\t"
+    "mov %esi, 40(%esp)\n\t"
+    "mov %edi, 44(%esp)\n\t"
+    "movl $1, 48(%esp)\n\t"
+    "mov $1, %eax\n\t"
+    "xor %edx, %edx\n\t"
+    "vmcall\n\t"
+    "hlt\n\t"
+    ".code64\n"
+    ".popsection\n");
+
+static bool l2_done(void)
+{
+	struct compat_frame *frame = (void *)l1_config.compat_frame;
+
+	return l1_config.mode == L2_COMPAT ? frame->done : l2_call.done;
+}
+
+static void l1_guest_code(struct vmx_pages *vmx)
+{
+	unsigned long l2_stack[L2_STACK_WORDS];
+	struct relay_evmcs_pages *ev = &l1_evmcs;
+	u32 *nested_control;
+
+	/* Selftest page tables carry U only for the CPL 3 case: no SMEP/SMAP. */
+	GUEST_ASSERT(!(get_cr4() & (X86_CR4_SMEP | X86_CR4_SMAP)));
+
+	enable_vp_assist(ev->vp_assist_gpa, ev->vp_assist);
+	GUEST_ASSERT(prepare_for_vmx_operation(vmx));
+	relay_guest_load_evmcs(vmx, ev, l2_guest_code, &l2_stack[L2_STACK_WORDS]);
+
+	/*
+	 * TLFS VP assist page: nested_control.features at byte 32, bit 0 is
+	 * directhypercall.  (Older selftest headers misplace this field.)
+	 */
+	nested_control = (u32 *)((u8 *)ev->vp_assist + 32);
+	*nested_control = l1_config.direct_hypercall;
+	current_evmcs->hv_enlightenments_control.nested_flush_hypercall =
+		l1_config.nested_flush;
+
+	if (l1_config.mode == L2_COMPAT) {
+		/* IA-32e mode stays on; a CS with L=0, D=1 is compatibility mode. */
+		current_evmcs->guest_cs_ar_bytes &= ~BIT(13);
+		current_evmcs->guest_cs_ar_bytes |= BIT(14);
+		current_evmcs->guest_rip = (u64)l2_compat_entry;
+		current_evmcs->guest_rsp = l1_config.compat_frame;
+	} else if (l1_config.mode == L2_USER) {
+		/* CPL is SS.DPL; RPLs and CS.DPL must agree with it. */
+		current_evmcs->guest_cs_selector |= 3;
+		current_evmcs->guest_ss_selector |= 3;
+		current_evmcs->guest_cs_ar_bytes |= 3 << 5;
+		current_evmcs->guest_ss_ar_bytes |= 3 << 5;
+	}
+	current_evmcs->hv_clean_fields = 0;
+
+	GUEST_ASSERT(!vmlaunch());
+	for (;;) {
+		GUEST_ASSERT_EQ(current_evmcs->vm_exit_reason, EXIT_REASON_VMCALL);
+		if (l2_done())
+			GUEST_DONE();
+		GUEST_SYNC(SYNC_L1_SAW_VMCALL);
+		current_evmcs->guest_rip += 3;
+		GUEST_ASSERT(!vmresume());
+	}
+}
+
+/* Host side. */
+struct relay_env {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	u64 msg_gpa;		/* L1 GPA of the message page */
+	u8 *msg_hva;
+	u64 operand_gpa;
+	struct compat_frame *frame;
+	int eventfd;
+};
+
+#define EPT_RWX		0x7ULL
+#define EPT_X		0x4ULL
+#define EPT_WB		(6ULL << 3)
+
+static u64 *ept_page(struct relay_env *env, u64 *gpa)
+{
+	relay_gva_t gva = relay_alloc_page(env->vm);
+
+	*gpa = addr_gva2gpa(env->vm, gva);
+	return addr_gva2hva(env->vm, gva);
+}
+
+/*
+ * L1's EPT for L2, built by the host in L1 memory: 4K identity pages over
+ * memslot 0 (no large-page support needed), and the alias window.
+ */
+static u64 build_ept(struct relay_env *env)
+{
+	u64 size = memslot2region(env->vm, 0)->region.memory_size;
+	u64 pml4_gpa, pdpt_gpa, pd_gpa, gpa, hi_pdpt_gpa, hi_pd_gpa, hi_pt_gpa;
+	u64 *pml4, *pdpt, *pd, *pt, *hi_pdpt, *hi_pd, *hi_pt;
+	u64 addr = 0;
+	int i;
+
+	TEST_ASSERT(size <= (1ULL << 30), "memslot 0 larger than 1 GiB");
+	pml4 = ept_page(env, &pml4_gpa);
+	pdpt = ept_page(env, &pdpt_gpa);
+	pd = ept_page(env, &pd_gpa);
+	pml4[0] = pdpt_gpa | EPT_RWX;
+	pdpt[0] = pd_gpa | EPT_RWX;
+	for (i = 0; addr < size; i++) {
+		int j;
+
+		pt = ept_page(env, &gpa);
+		pd[i] = gpa | EPT_RWX;
+		for (j = 0; j < 512 && addr < size; j++, addr += 4096)
+			pt[j] = addr | EPT_RWX | EPT_WB;
+	}
+
+	hi_pdpt = ept_page(env, &hi_pdpt_gpa);
+	hi_pd = ept_page(env, &hi_pd_gpa);
+	hi_pt = ept_page(env, &hi_pt_gpa);
+	pml4[ALIAS_BASE >> 39] = hi_pdpt_gpa | EPT_RWX;
+	hi_pdpt[0] = hi_pd_gpa | EPT_RWX;
+	hi_pd[0] = hi_pt_gpa | EPT_RWX;
+	hi_pt[ALIAS_MSG] = env->msg_gpa | EPT_RWX | EPT_WB;
+	hi_pt[ALIAS_XONLY] = env->msg_gpa | EPT_X | EPT_WB;
+	hi_pt[ALIAS_HOLE] = 0;
+	hi_pt[ALIAS_OUTSIDE] = OUTSIDE_L1_GPA | EPT_RWX | EPT_WB;
+	hi_pt[ALIAS_OPERAND] = env->operand_gpa | EPT_RWX | EPT_WB;
+	return pml4_gpa;
+}
+
+/* Let L2 run at CPL 3 on L1's page tables: set U at every level. */
+static void set_user_bit(struct kvm_vm *vm, u64 table_gpa, int level)
+{
+	u64 *table = addr_gpa2hva(vm, table_gpa);
+	int i;
+
+	for (i = 0; i < 512; i++) {
+		if (!(table[i] & 1))
+			continue;
+		table[i] |= 4;
+		if (level > 1 && !(table[i] & BIT_ULL(7)))
+			set_user_bit(vm, table[i] & GENMASK_ULL(51, 12), level - 1);
+	}
+}
+
+static int relay_enable(struct kvm_vm *vm, u64 mask)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_NESTED_HYPERV_HCALL_RELAY,
+		.args = { mask },
+	};
+
+	return __vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+}
+
+static void expect_einval(struct kvm_vm *vm, struct kvm_enable_cap *cap,
+			  const char *what)
+{
+	int r = __vm_ioctl(vm, KVM_ENABLE_CAP, cap);
+
+	TEST_ASSERT(r == -1 && errno == EINVAL,
+		    "KVM_ENABLE_CAP with %s: %d errno %d, want EINVAL", what, r,
+		    errno);
+}
+
+static void issue_invalid_caps(struct kvm_vm *vm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_NESTED_HYPERV_HCALL_RELAY };
+
+	cap.args[0] = BIT_ULL(2);
+	expect_einval(vm, &cap, "an unknown class bit");
+	cap.args[0] = KVM_NESTED_HYPERV_RELAY_ALL | BIT_ULL(63);
+	expect_einval(vm, &cap, "bit 63");
+	cap.args[0] = 0;
+	cap.flags = 1;
+	expect_einval(vm, &cap, "flags");
+	cap.flags = 0;
+	cap.args[1] = 1;
+	expect_einval(vm, &cap, "args[1]");
+	cap.args[1] = 0;
+	cap.args[3] = 1;
+	expect_einval(vm, &cap, "args[3]");
+}
+
+static void setup(struct relay_env *env, const struct relay_case *c)
+{
+	struct vmx_pages *vmx;
+	relay_gva_t vmx_gva, gva;
+
+	env->vm = vm_create_with_one_vcpu(&env->vcpu, l1_guest_code);
+	vcpu_set_hv_cpuid(env->vcpu);
+	vcpu_enable_evmcs(env->vcpu);
+
+	vmx = vcpu_alloc_vmx(env->vm, &vmx_gva);
+	relay_evmcs_pages(env->vm, vmx, &l1_evmcs);
+	vcpu_args_set(env->vcpu, 1, vmx_gva);
+
+	gva = relay_alloc_page(env->vm);
+	env->msg_gpa = addr_gva2gpa(env->vm, gva);
+	env->msg_hva = addr_gva2hva(env->vm, gva);
+	l2_call.msg_gva = gva;
+
+	gva = relay_alloc_page(env->vm);
+	env->operand_gpa = addr_gva2gpa(env->vm, gva);
+	l2_call.operand_gva = gva + (c->in & 0xfff);
+	l2_call.operand = c->operand;
+
+	gva = relay_alloc_page(env->vm);
+	env->frame = addr_gva2hva(env->vm, gva);
+	l1_config.compat_frame = gva;
+
+	if (!c->no_ept)
+		vmx->eptp_gpa = build_ept(env);
+	if (c->mode == L2_USER)
+		set_user_bit(env->vm, relay_vm_pgd(env->vm), 4);
+
+	l1_config.mode = c->mode;
+	l1_config.direct_hypercall = !c->no_direct_hypercall;
+	l1_config.nested_flush = !c->no_nested_flush;
+	sync_global_to_guest(env->vm, l1_config);
+	sync_global_to_guest(env->vm, l1_evmcs);
+
+	env->eventfd = -1;
+	if (c->eventfd) {
+		struct kvm_hyperv_eventfd hvevfd = { .conn_id = CONN_ID };
+
+		env->eventfd = eventfd(0, EFD_NONBLOCK);
+		TEST_ASSERT(env->eventfd >= 0, "eventfd");
+		hvevfd.fd = env->eventfd;
+		vm_ioctl(env->vm, KVM_HYPERV_EVENTFD, &hvevfd);
+	}
+
+	if (c->mask)
+		TEST_ASSERT(!relay_enable(env->vm, c->mask),
+			    "KVM_ENABLE_CAP(relay, 0x%llx) failed", (unsigned long long)c->mask);
+	if (c->invalid_caps)
+		issue_invalid_caps(env->vm);
+	if (c->mask_after)
+		TEST_ASSERT(!relay_enable(env->vm, c->mask_after == ~0ULL ? 0 : c->mask_after),
+			    "changing the relay mask failed");
+}
+
+static u64 case_in_value(struct relay_env *env, const struct relay_case *c)
+{
+	switch (c->in_kind) {
+	case GPA_ALIAS:
+		return ALIAS_BASE + c->in;
+	case GPA_L1_MSG:
+		return env->msg_gpa + c->in;
+	default:
+		return c->in;
+	}
+}
+
+static void run_case(const struct relay_case *c)
+{
+	u64 in, out = 0xdead000ULL, rax, rdx;
+	struct kvm_hyperv_exit hv = {};
+	int nr_exits = 0, nr_l1 = 0;
+	struct relay_env env;
+	struct ucall uc;
+	u8 expect_msg[256];
+
+	memset(&l2_call, 0, sizeof(l2_call));
+	setup(&env, c);
+	in = case_in_value(&env, c);
+	l2_call.input = c->input;
+	l2_call.in = in;
+	l2_call.out = out;
+	if (c->mode == L2_COMPAT) {
+		*env.frame = (struct compat_frame) {
+			.input_lo = (u32)c->input, .input_hi = c->input >> 32,
+			.in_lo = (u32)in, .in_hi = in >> 32,
+			.out_lo = (u32)out, .out_hi = out >> 32,
+		};
+		fill_message(env.msg_hva);
+		l2_call.msg_gva = 0;
+	}
+	if (c->in_kind != GPA_ALIAS || c->in / 4096 != ALIAS_OPERAND)
+		l2_call.operand_gva = 0;
+	sync_global_to_guest(env.vm, l2_call);
+
+	for (;;) {
+		struct kvm_run *run = env.vcpu->run;
+
+		vcpu_run(env.vcpu);
+		if (run->exit_reason == KVM_EXIT_HYPERV) {
+			TEST_ASSERT(run->hyperv.type == KVM_EXIT_HYPERV_HCALL,
+				    "KVM_EXIT_HYPERV of type %u", run->hyperv.type);
+			hv = run->hyperv;
+			nr_exits++;
+			run->hyperv.u.hcall.result = c->result;
+			continue;
+		}
+		TEST_ASSERT(run->exit_reason == KVM_EXIT_IO,
+			    "unexpected exit %u (%s)", run->exit_reason,
+			    exit_reason_str(run->exit_reason));
+		switch (get_ucall(env.vcpu, &uc)) {
+		case UCALL_SYNC:
+			TEST_ASSERT(uc.args[1] == SYNC_L1_SAW_VMCALL, "sync %lu",
+				    (unsigned long)uc.args[1]);
+			nr_l1++;
+			continue;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			break;
+		case UCALL_DONE:
+			break;
+		default:
+			TEST_FAIL("unknown ucall %lu", (unsigned long)uc.cmd);
+		}
+		break;
+	}
+
+	sync_global_from_guest(env.vm, l2_call);
+	if (c->mode == L2_COMPAT) {
+		rax = (u64)env.frame->edx << 32 | env.frame->eax;
+		rdx = env.frame->ebx;
+		TEST_ASSERT(env.frame->ecx == (u32)in && env.frame->ebx == in >> 32 &&
+			    env.frame->esi == (u32)out && env.frame->edi == out >> 32,
+			    "32-bit L2's EBX:ECX/EDI:ESI changed by the call");
+	} else {
+		rax = l2_call.rax;
+		rdx = l2_call.rdx;
+	}
+
+	switch (c->expect) {
+	case EXPECT_EXIT:
+		TEST_ASSERT(nr_exits == 1 && nr_l1 == 0,
+			    "%d KVM_EXIT_HYPERV, L1 saw %d VMCALLs; want 1 and 0",
+			    nr_exits, nr_l1);
+		TEST_ASSERT(hv.u.hcall.input == c->exit_input,
+			    "exit input 0x%llx, want 0x%llx",
+			    (unsigned long long)hv.u.hcall.input,
+			    (unsigned long long)c->exit_input);
+		if (c->param0_is_msg) {
+			u64 want = env.msg_gpa + (c->in_kind == GPA_ALIAS ?
+						  c->in - MSG_AT(0) : c->in);
+
+			TEST_ASSERT(hv.u.hcall.params[0] == want,
+				    "params[0] 0x%llx, want the L1 GPA 0x%llx",
+				    (unsigned long long)hv.u.hcall.params[0],
+				    (unsigned long long)want);
+			fill_message(expect_msg);
+			TEST_ASSERT(!memcmp(addr_gpa2hva(env.vm, hv.u.hcall.params[0]),
+					    expect_msg, sizeof(expect_msg)),
+				    "message at params[0] differs from what L2 wrote");
+			TEST_ASSERT(hv.u.hcall.params[1] == 0, "params[1] 0x%llx, want 0",
+				    (unsigned long long)hv.u.hcall.params[1]);
+		} else {
+			TEST_ASSERT(hv.u.hcall.params[0] == c->exit_param0,
+				    "params[0] 0x%llx, want 0x%llx",
+				    (unsigned long long)hv.u.hcall.params[0],
+				    (unsigned long long)c->exit_param0);
+		}
+		if (c->input & HC_FAST && (c->input & 0xffff) == HC_POST)
+			TEST_ASSERT(hv.u.hcall.params[1] == out,
+				    "fast post params[1] 0x%llx, want 0x%llx",
+				    (unsigned long long)hv.u.hcall.params[1],
+				    (unsigned long long)out);
+		TEST_ASSERT(rax == c->result, "L2 result 0x%llx, want 0x%llx",
+			    (unsigned long long)rax, (unsigned long long)c->result);
+		break;
+	case EXPECT_STATUS:
+		TEST_ASSERT(nr_exits == 0 && nr_l1 == 0,
+			    "%d KVM_EXIT_HYPERV, L1 saw %d VMCALLs; want none",
+			    nr_exits, nr_l1);
+		TEST_ASSERT(rax == c->status, "L2 status 0x%llx, want 0x%llx",
+			    (unsigned long long)rax, (unsigned long long)c->status);
+		break;
+	case EXPECT_L1:
+		TEST_ASSERT(nr_exits == 0 && nr_l1 == 1,
+			    "%d KVM_EXIT_HYPERV, L1 saw %d VMCALLs; want 0 and 1",
+			    nr_exits, nr_l1);
+		break;
+	}
+
+	/* Relayed or completed in L0: L2's input registers are untouched. */
+	if (c->expect != EXPECT_L1 && c->mode != L2_COMPAT)
+		TEST_ASSERT(l2_call.rcx == c->input && rdx == in &&
+			    l2_call.r8 == out,
+			    "L2's RCX/RDX/R8 changed: 0x%llx 0x%llx 0x%llx",
+			    (unsigned long long)l2_call.rcx,
+			    (unsigned long long)rdx,
+			    (unsigned long long)l2_call.r8);
+
+	if (env.eventfd >= 0) {
+		u64 count = 0;
+
+		if (read(env.eventfd, &count, sizeof(count)) != sizeof(count))
+			count = 0;
+		TEST_ASSERT(count == (u64)c->eventfd_count,
+			    "eventfd count %llu, want %d",
+			    (unsigned long long)count, c->eventfd_count);
+	}
+	kvm_vm_free(env.vm);
+}
+
+/* KVM_CHECK_EXTENSION answers on /dev/kvm (kvm == NULL) and on a VM fd. */
+static void check_extension(void)
+{
+	struct kvm_vm *vm;
+	int r;
+
+	r = kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY);
+	TEST_ASSERT(r == KVM_NESTED_HYPERV_RELAY_ALL,
+		    "/dev/kvm answers 0x%x, want 0x%llx", r,
+		    (unsigned long long)KVM_NESTED_HYPERV_RELAY_ALL);
+	vm = vm_create_barebones();
+	r = __vm_ioctl(vm, KVM_CHECK_EXTENSION,
+		       (void *)(unsigned long)KVM_CAP_NESTED_HYPERV_HCALL_RELAY);
+	TEST_ASSERT(r == KVM_NESTED_HYPERV_RELAY_ALL, "VM fd answers 0x%x", r);
+	/* An unrelated capability still gets KVM's own answer. */
+	TEST_ASSERT(__vm_ioctl(vm, KVM_CHECK_EXTENSION,
+			       (void *)(unsigned long)KVM_CAP_NR_MEMSLOTS) > 1,
+		    "KVM_CAP_NR_MEMSLOTS lost its answer");
+	kvm_vm_free(vm);
+}
+
+static int run_child(void (*fn)(const struct relay_case *),
+		     const struct relay_case *c)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		fn(c);
+		exit(KSFT_PASS);
+	}
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status))
+		return KSFT_FAIL;
+	return WEXITSTATUS(status);
+}
+
+static void check_extension_case(const struct relay_case *unused)
+{
+	check_extension();
+}
+
+static void report(int status, const char *name)
+{
+	if (status == KSFT_SKIP)
+		ksft_test_result_skip("%s\n", name);
+	else
+		ksft_test_result(status == KSFT_PASS, "%s\n", name);
+}
+
+int main(int argc, char *argv[])
+{
+	size_t i;
+
+	/* Checked once, before any child runs: a skip is the whole program's. */
+	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_VMX));
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_NESTED_STATE));
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_ENLIGHTENED_VMCS));
+	TEST_REQUIRE(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY));
+
+	ksft_print_header();
+	ksft_set_plan(ARRAY_SIZE(cases) + 1);
+	report(run_child(check_extension_case, NULL), "relay_cap_check_extension");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (argc > 1 && strcmp(argv[1], cases[i].name))
+			ksft_test_result_skip("%s\n", cases[i].name);
+		else
+			report(run_child(run_case, &cases[i]), cases[i].name);
+	}
+	ksft_finished();
+}
