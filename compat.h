@@ -69,17 +69,34 @@ static inline void relay_reg_set(void *map, int reg)
 		__set_bit(reg, (unsigned long *)map);
 }
 
+/* RIP moved out of vcpu->arch.regs[] into its own field (7.x). */
+#ifdef RELAY_RIP_OUTSIDE_REGS
+#define RELAY_REG_RIP		VCPU_REG_RIP
+#define relay_rip(vcpu)		((vcpu)->arch.rip)
+#else
+#define RELAY_REG_RIP		VCPU_REGS_RIP
+#define relay_rip(vcpu)		((vcpu)->arch.regs[VCPU_REGS_RIP])
+#endif
+
 /*
  * kvm_x86_cache_reg is one of the few static-call keys KVM exports in every
  * release: a direct call, so IBT has nothing to check.
  */
 static inline unsigned long relay_rip_read(struct kvm_vcpu *vcpu)
 {
-	if (!relay_reg_test(&vcpu->arch.regs_avail, VCPU_REGS_RIP))
-		static_call(kvm_x86_cache_reg)(vcpu, VCPU_REGS_RIP);
-	return vcpu->arch.regs[VCPU_REGS_RIP];
+	if (!relay_reg_test(&vcpu->arch.regs_avail, RELAY_REG_RIP))
+		static_call(kvm_x86_cache_reg)(vcpu, RELAY_REG_RIP);
+	return relay_rip(vcpu);
 }
 
+static inline void relay_rip_write(struct kvm_vcpu *vcpu, unsigned long rip)
+{
+	relay_rip(vcpu) = rip;
+	relay_reg_set(&vcpu->arch.regs_avail, RELAY_REG_RIP);
+	relay_reg_set(&vcpu->arch.regs_dirty, RELAY_REG_RIP);
+}
+
+/* General-purpose registers are always loaded from regs[] on entry. */
 static inline void relay_reg_write(struct kvm_vcpu *vcpu, int reg,
 				   unsigned long val)
 {

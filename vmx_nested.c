@@ -194,7 +194,7 @@ static void relay_vmx_skip(struct kvm_vcpu *vcpu, u8 insn_len, bool long_mode)
 	unsigned long rip = relay_rip_read(vcpu) + insn_len;
 	unsigned long intr;
 
-	relay_reg_write(vcpu, VCPU_REGS_RIP, long_mode ? rip : (u32)rip);
+	relay_rip_write(vcpu, long_mode ? rip : (u32)rip);
 
 	/* As after any emulated instruction, an STI/MOV SS shadow ends here. */
 	preempt_disable();
