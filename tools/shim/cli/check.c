@@ -83,7 +83,7 @@ static bool series_supported(const char *rel)
 {
 	unsigned int i;
 
-	for (i = 0; i < sizeof(supported_series) / sizeof(supported_series[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(supported_series); i++) {
 		size_t n = strlen(supported_series[i]);
 
 		/* "6.1" must not match "6.12.x". */

@@ -12,6 +12,8 @@
 
 #define PROG		"kvm-hv-relay"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 #if defined(__GNUC__)
 #define CLI_PRINTF(f, a)	__attribute__((format(printf, f, a)))
 #else

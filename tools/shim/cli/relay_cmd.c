@@ -42,13 +42,13 @@ int parse_relay_mask(const char *s, uint64_t *mask)
 		*mask = v;
 		return 0;
 	}
-	strcpy(buf, s);
+	memcpy(buf, s, strlen(s) + 1);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(classes); i++) {
 			if (!strcmp(tok, classes[i].name))
 				break;
 		}
-		if (i == sizeof(classes) / sizeof(classes[0]))
+		if (i == ARRAY_SIZE(classes))
 			return -EINVAL;
 		m |= classes[i].mask;
 	}

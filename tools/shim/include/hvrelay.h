@@ -321,7 +321,8 @@ bool hvr_host_offers(const struct hvr_host *host, enum hvr_flag flag);
  * @max: its size; HVR_CPUID_MAX_LEAVES always suffices
  * @err: optional
  *
- * With no flag enabled the guest sees no Hyper-V at all and the count is 0.
+ * With no enlightenment enabled (enforce_cpuid alone does not count) the
+ * guest sees no Hyper-V at all and the count is 0.
  * Otherwise the leaves are 0x40000000..0x4000000A ("Microsoft Hv"), plus
  * 0x40000080..0x40000082 with syndbg, sorted by function.
  *

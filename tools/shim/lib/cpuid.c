@@ -140,8 +140,11 @@ int hvr_cpuid_build(const struct hvr_config *cfg, struct kvm_cpuid_entry2 *ent,
 	struct kvm_cpuid_entry2 *e;
 	unsigned int i;
 
-	/* No enlightenment, no Hyper-V: the guest keeps seeing plain KVM. */
-	if (!cfg->flags)
+	/*
+	 * No enlightenment, no Hyper-V: the guest keeps seeing plain KVM.
+	 * enforce_cpuid is KVM's business, not something the guest sees.
+	 */
+	if (!(cfg->flags & ~F(ENFORCE_CPUID)))
 		return 0;
 	if (HAS(cfg, SYNDBG))
 		n += 3;

@@ -187,7 +187,7 @@ static const char *suggest(const char *tok, size_t len, char *buf, size_t size)
 	return NULL;
 }
 
-static int unknown(const char *tok, size_t len, struct hvr_error *err)
+static int refuse_unknown(const char *tok, size_t len, struct hvr_error *err)
 {
 	char buf[64];
 	const char *s = suggest(tok, len, buf, sizeof(buf));
@@ -239,7 +239,7 @@ static int parse_token(const char *tok, size_t len, struct hvr_spec *spec, struc
 		on = false;
 	}
 	if (f < 0)
-		return unknown(tok, nlen, err);
+		return refuse_unknown(tok, nlen, err);
 
 	if (eq) {
 		if (f != HVR_SPINLOCKS || !on)

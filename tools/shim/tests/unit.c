@@ -454,6 +454,8 @@ static void test_build_misc(void)
 
 	EXPECT(!resolve("intel", "none", true, &c));
 	EXPECT(hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL) == 0);
+	EXPECT(!resolve("intel", "none+enforce_cpuid", true, &c));
+	EXPECT(hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL) == 0);
 	report("build/none-means-no-hyperv");
 
 	EXPECT(!resolve("intel", "default+syndbg", false, &c));
