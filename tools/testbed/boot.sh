@@ -1,0 +1,253 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# boot.sh --kernel <bookworm|trixie|backports> --vendor <intel|amd> MODE [options]
+#
+# Boot one Debian kernel under emulation (intel: Bochs, amd: QEMU TCG) with a
+# busybox initramfs that loads kvm + the vendor module (nested=1).
+# Modes:
+#   --check            the test plan: upstream tests without our module
+#                      ("stock/"), insmod, selftests/*, upstream again
+#                      ("relay/"), rmmod. Prints unnumbered TAP lines.
+#   --run "prog args"  (repeatable) load kvm_hv_relay, run the programs (our
+#                      selftests, upstream tests and --prog files are on PATH)
+#                      and print their output. Exit status 1 if any failed.
+# Options:
+#   --prog <file>      add a host program to the guest's PATH (/t/extra)
+#   --no-relay         --run without loading kvm_hv_relay
+#   --console          stream the serial console to the terminal (stderr)
+#   --tag <tag>        log name suffix for --run (default "run")
+#   --timeout <s>      per-program timeout in guest seconds (default 120)
+#   --watchdog <s>     host watchdog for the whole boot (default from the plan)
+# Needs build.sh <kernel> to have run. Logs: out/logs/<kernel>-<vendor>[-tag].log
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernel= vendor= mode= relay=1 console=0 tag=run tmo=120 watchdog=
+runs=() progs=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernel=$2; shift ;;
+	--vendor) vendor=$2; shift ;;
+	--check) mode=check ;;
+	--run) mode=run; runs+=("$2"); shift ;;
+	--prog) progs+=("$2"); shift ;;
+	--no-relay) relay=0 ;;
+	--console) console=1 ;;
+	--tag) tag=$2; shift ;;
+	--timeout) tmo=$2; shift ;;
+	--watchdog) watchdog=$2; shift ;;
+	*) die "boot.sh: unknown argument '$1'" ;;
+	esac
+	shift
+done
+[ -n "$kernel" ] && [ -n "$vendor" ] && [ -n "$mode" ] || die "usage: boot.sh --kernel K --vendor V --check|--run CMD"
+case $vendor in intel|amd) ;; *) die "vendor must be intel or amd" ;; esac
+load_kernel_env "$kernel"
+B=$CACHE/build/$KVER
+[ -d "$B/bin" ] || die "nothing built for $kernel: run tools/testbed/build.sh $kernel"
+
+PFX=$kernel/$vendor
+id=$kernel-$vendor; [ $mode = check ] || id=$id-$tag
+W=$OUT/boot/$id
+LOG=$OUT/logs/$id.log
+rm -rf "$W"; mkdir -p "$W/root"/{bin,lib/mods,t/upstream,t/ours,t/extra,testbed} "$OUT/logs"
+R=$W/root
+
+# --- modules: vendor module and its dependencies, decompressed ----------------
+modfile() { find -L "$KMODS" -name "$1.ko" -o -name "$1.ko.xz" -o -name "$1.ko.zst" | head -n1; }
+MODS=
+addmod() {	# addmod <name>: dependencies first
+	local n=${1//-/_} f d
+	case " $MODS " in *" $n "*) return 0 ;; esac
+	f=$(modfile "$n"); [ -n "$f" ] || f=$(modfile "${1//_/-}")
+	[ -n "$f" ] || die "$KVER: module $1 not found"
+	for d in $(modinfo -F depends "$f" | tr ',' ' '); do addmod "$d"; done
+	case $f in
+	*.xz) xz -dc "$f" >"$R/lib/mods/$n.ko" ;;
+	*.zst) zstd -q -dc "$f" >"$R/lib/mods/$n.ko" ;;
+	*) cp "$f" "$R/lib/mods/$n.ko" ;;
+	esac
+	MODS="$MODS $n"
+}
+addmod "kvm-$vendor"
+if [ -e "$B/kvm_hv_relay.ko" ]; then
+	cp "$B/kvm_hv_relay.ko" "$R/lib/mods/kvm_hv_relay.ko"
+	for d in $(modinfo -F depends "$B/kvm_hv_relay.ko" | tr ',' ' '); do addmod "$d"; done
+fi
+
+# --- test programs --------------------------------------------------------------
+is_vendor() { [ "$1" = any ] || [ "$1" = "$vendor" ]; }
+known_bad() {	# known_bad <name>: prints the reason
+	sed -e 's/^[[:space:]]*#.*//' "$TB_DIR/known-bad.list" |
+		awk -v v="$vendor" -v n="$1" '($1 == v || $1 == "any") && $2 == n { $1 = ""; $2 = ""; sub(/^ +/, ""); print; exit }'
+}
+declare -a expect=() pre=() upstream=() ours=()
+skips=()
+while read -r v n st; do
+	[ -n "$v" ] && is_vendor "$v" || continue
+	case " ${upstream[*]} " in *" $n "*) continue ;; esac
+	if [ "$st" != ok ]; then
+		skips+=("stock/$n|not in this kernel's tree")
+	elif [ ! -x "$B/bin/upstream/$n" ]; then
+		skips+=("stock/$n|did not build (see the build line)")
+	elif why=$(known_bad "$n") && [ -n "$why" ]; then
+		skips+=("stock/$n|known-bad: $why")
+	else
+		upstream+=("$n"); cp "$B/bin/upstream/$n" "$R/t/upstream/"
+	fi
+done <"$B/upstream.names"
+shopt -s nullglob
+for f in "$B"/bin/ours/*; do
+	n=${f##*/}
+	if why=$(known_bad "$n") && [ -n "$why" ]; then
+		skips+=("selftests/$n|known-bad: $why")
+	else
+		ours+=("$n"); cp "$f" "$R/t/ours/"
+	fi
+done
+for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
+
+# --- the plan -----------------------------------------------------------------
+{
+	echo "PFX=$PFX"
+	echo "TMO=$tmo"
+	echo "MODS='$MODS'"
+	echo "plan() {"
+	if [ $mode = check ]; then
+		for n in "${upstream[@]}"; do echo "	t stock/$n /t/upstream/$n"; expect+=("stock/$n"); done
+		echo "	t insmod insmod /lib/mods/kvm_hv_relay.ko"; expect+=(insmod)
+		for n in "${ours[@]}"; do echo "	t selftests/$n /t/ours/$n"; expect+=("selftests/$n"); done
+		for n in "${upstream[@]}"; do echo "	t relay/$n /t/upstream/$n"; expect+=("relay/$n"); done
+		echo "	t rmmod rmmod kvm_hv_relay"; expect+=(rmmod)
+	else
+		[ $relay = 0 ] || echo "	r insmod /lib/mods/kvm_hv_relay.ko"
+		for c in "${runs[@]}"; do printf '\tr %q\n' "$c"; done
+	fi
+	echo "	:"
+	echo "}"
+} >"$R/testbed/plan"
+install -m 0755 "$TB_DIR/guest-init.sh" "$R/init"
+cp /bin/busybox "$R/bin/busybox"
+(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd.gz"
+
+# --- boot -----------------------------------------------------------------------
+n_tests=$(( ${#expect[@]} + ${#runs[@]} ))
+APPEND="console=ttyS0,115200 panic=-1 loglevel=5"
+: >"$LOG"
+if [ $vendor = intel ]; then
+	[ -n "$watchdog" ] || watchdog=$((420 + 40 * n_tests))
+	mkdir -p "$W/iso/isolinux"
+	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$W/iso/isolinux/"
+	cp "$VMLINUZ" "$W/iso/vmlinuz"; cp "$W/initrd.gz" "$W/iso/initrd.gz"
+	cat >"$W/iso/isolinux/isolinux.cfg" <<-EOF
+	SERIAL 0 115200
+	DEFAULT linux
+	PROMPT 0
+	TIMEOUT 0
+	LABEL linux
+	  KERNEL /vmlinuz
+	  INITRD /initrd.gz
+	  APPEND $APPEND
+	EOF
+	xorriso -as mkisofs -quiet -o "$W/boot.iso" -b isolinux/isolinux.bin -c isolinux/boot.cat \
+		-no-emul-boot -boot-load-size 4 -boot-info-table "$W/iso" 2>"$W/xorriso.log"
+	cat >"$W/bochsrc" <<-EOF
+	megs: 1024
+	cpu: model=corei7_haswell_4770, count=1, ips=200000000, reset_on_triple_fault=1
+	clock: sync=none, time0=local
+	display_library: rfb, options="timeout=0"
+	romimage: file=/usr/share/bochs/BIOS-bochs-latest
+	vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
+	pci: enabled=1, chipset=i440fx
+	ata0-master: type=cdrom, path="$W/boot.iso", status=inserted
+	boot: cdrom
+	com1: enabled=1, mode=file, dev="$LOG"
+	usb_uhci: enabled=0
+	speaker: enabled=0
+	sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+	panic: action=fatal
+	log: $W/bochs.log
+	EOF
+	echo c >"$W/bochs.cmd"
+	cmd=(bochs-bin -q -f "$W/bochsrc" -rc "$W/bochs.cmd")
+else
+	[ -n "$watchdog" ] || watchdog=$((120 + 20 * n_tests))
+	cmd=(qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 1 -nographic -no-reboot
+		-kernel "$VMLINUZ" -initrd "$W/initrd.gz" -append "$APPEND")
+fi
+
+log "boot $PFX ($KVER): ${#upstream[@]} upstream, ${#ours[@]} selftests, watchdog ${watchdog}s"
+t0=$(now)
+if [ $vendor = intel ]; then
+	"${cmd[@]}" </dev/null >"$W/emulator.out" 2>&1 &
+else
+	"${cmd[@]}" </dev/null >"$LOG" 2>"$W/emulator.out" &
+fi
+pid=$!
+tailpid=
+if [ $console = 1 ]; then tail -n +1 -F "$LOG" 2>/dev/null | tr -d '\r' >&2 & tailpid=$!; fi
+fate=watchdog t_init= t_plan=
+while kill -0 $pid 2>/dev/null; do
+	sleep 1
+	el=$(($(now) - t0))
+	[ -n "$t_init" ] || ! grep -q '^TESTBED: start' "$LOG" || t_init=$el
+	[ -n "$t_plan" ] || ! grep -q '^TESTBED: plan' "$LOG" || t_plan=$el
+	if grep -q '^TESTBED: end' "$LOG"; then
+		fate=poweroff
+		for _ in $(seq 30); do kill -0 $pid 2>/dev/null || break; sleep 1; done
+		break
+	fi
+	if grep -qE 'Kernel panic - not syncing|Rebooting in' "$LOG"; then
+		fate=panic; sleep 3; break
+	fi
+	[ "$el" -lt "$watchdog" ] || break
+done
+kill -0 $pid 2>/dev/null && { kill $pid 2>/dev/null; sleep 1; kill -9 $pid 2>/dev/null || true; }
+wait $pid 2>/dev/null || true
+[ $fate = watchdog ] && grep -q '^TESTBED: end' "$LOG" && fate=poweroff
+t_total=$(($(now) - t0))
+[ -z "$tailpid" ] || { sleep 1; kill "$tailpid" 2>/dev/null || true; }
+tr -d '\r' <"$LOG" >"$LOG.tmp" && mv "$LOG.tmp" "$LOG"
+[ $vendor = amd ] || cat "$W/emulator.out" >>"$W/bochs.log" 2>/dev/null || true
+echo "# $PFX: init after ${t_init:-?} s, plan from ${t_plan:-?} s, ${t_total} s total ($fate)" >&2
+echo "$PFX init=${t_init:-} plan=${t_plan:-} total=$t_total fate=$fate tests=$n_tests" >"$W/timing"
+
+# --- health of the boot: anything the kernel complained about -----------------
+bad=$(grep -v '^#' "$LOG" | grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|Kernel panic|RIP:' | head -n 10 || true)
+health() {
+	if [ $fate != poweroff ]; then
+		tap_fail "$PFX/boot" "guest did not power off ($fate after ${t_total} s): see ${LOG#"$REPO"/}"
+		grep -v '^#' "$LOG" | tail -n 12 | sed 's/^/#   /'
+	elif [ -n "$bad" ]; then
+		tap_fail "$PFX/boot" "kernel warnings in ${LOG#"$REPO"/}"
+		echo "$bad" | sed 's/^/#   /'
+	else
+		tap_ok "$PFX/boot"
+	fi
+}
+
+if [ $mode = check ]; then
+	for s in "${skips[@]}"; do
+		n=${s%%|*} why=${s#*|}
+		tap_skip "$PFX/$n" "$why"
+		[ "${n#stock/}" = "$n" ] || tap_skip "$PFX/relay/${n#stock/}" "$why"
+	done
+	declare -A seen=()
+	while IFS= read -r l; do
+		if [[ $l =~ ^(not\ )?ok\ [0-9]+\ ([^ ]+)(.*)$ ]]; then
+			n=${BASH_REMATCH[2]#"$PFX"/}
+			seen[$n]=1
+			echo "${BASH_REMATCH[1]}ok - $PFX/$n${BASH_REMATCH[3]}"
+		fi
+	done < <(sed -n '/^TESTBED: plan/,/^TESTBED: tainted/p' "$LOG")
+	for n in "${expect[@]}"; do
+		[ -n "${seen[$n]:-}" ] || tap_fail "$PFX/$n" "no result (guest stopped: $fate)"
+	done
+	health
+else
+	sed -n '/^TESTBED: plan/,/^TESTBED: tainted/p' "$LOG" | sed '1d;$d'
+	h=$(health)
+	echo "$h" | grep -q '^not ok' && { echo "$h" >&2; exit 1; }
+	! grep -qE '^TESTBED: exit [1-9]' "$LOG" || exit 1
+fi
+exit 0

@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# check.sh: the whole test matrix. KERNELS="bookworm trixie backports" and
+# VENDORS="intel amd" (environment) narrow it. Prints TAP; the last line is
+# "N passed, N failed, N skipped"; exits non-zero when anything failed.
+#
+# Order of work: host-side checks (tools/shim), then per kernel fetch + build;
+# boots start as soon as their kernel is built, Bochs (intel) and QEMU (amd)
+# in two parallel lanes, one boot at a time each. Output stays in matrix order.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+KERNELS=${KERNELS:-$ALL_KERNELS}
+VENDORS=${VENDORS:-$ALL_VENDORS}
+for k in $KERNELS; do release_suites "$k" >/dev/null; done
+for v in $VENDORS; do case $v in intel|amd) ;; *) die "unknown vendor '$v' (want intel amd)" ;; esac; done
+
+"$TB_DIR/deps.sh"
+take_lock check
+T=$OUT/tap
+rm -rf "$T"; mkdir -p "$T" "$OUT/logs"
+t0=$(now)
+
+# part <name> <command...>: run a part in the background, TAP into $T/<name>
+part() {
+	local name=$1; shift
+	( "$@" >"$T/$name.tap" 2>"$T/$name.err" || echo "not ok - $name # runner exited $?" >>"$T/$name.tap"
+	  touch "$T/$name.done" ) &
+}
+wait_for() { while [ ! -e "$T/$1.done" ]; do sleep 2; done; }
+
+shim() {
+	local mk=$REPO/tools/shim/Makefile
+	[ -e "$mk" ] && grep -qE '^check:' "$mk" || { echo "# tools/shim: no check target"; return 0; }
+	local rc=0
+	make -s -C "$REPO/tools/shim" check >"$T/shim.out" 2>&1 || rc=$?
+	sed -nE 's/^(not )?ok( [0-9]+)?( -)? ?/\1ok - shim\//p; /^#/p' "$T/shim.out"
+	if [ $rc -ne 0 ] && ! grep -qE '^not ok' "$T/shim.out"; then
+		tap_fail "shim/make check" "exit $rc"
+		tail -n 15 "$T/shim.out" | sed 's/^/#   /'
+	fi
+}
+
+prepare() {	# prepare <kernel>: fetch + build
+	local k=$1 s
+	s=$(now)
+	if ! "$TB_DIR/fetch.sh" "$k" >/dev/null 2>"$T/$k-fetch.err"; then
+		tap_fail "$k/fetch" "could not resolve or download the $k kernel"
+		tail -n 10 "$T/$k-fetch.err" | sed 's/^/#   /'
+		return 0
+	fi
+	echo "# $k: fetched in $(($(now) - s)) s"; s=$(now)
+	"$TB_DIR/build.sh" "$k"
+	echo "# $k: built in $(($(now) - s)) s"
+	touch "$T/$k.built"
+}
+
+lane() {	# lane <vendor>: boots one after the other
+	local v=$1 k
+	for k in $KERNELS; do
+		wait_for "$k-build"
+		if [ -e "$T/$k.built" ]; then
+			"$TB_DIR/boot.sh" --kernel "$k" --vendor "$v" --check >"$T/$k-$v.tap" 2>"$T/$k-$v.err" ||
+				echo "not ok - $k/$v/boot # boot.sh exited $?" >>"$T/$k-$v.tap"
+			sed "s/^\([^#]\)/# \1/" "$T/$k-$v.err" >>"$T/$k-$v.tap"
+		else
+			tap_skip "$k/$v/boot" "$k was not built" >"$T/$k-$v.tap"
+		fi
+		touch "$T/$k-$v.done"
+	done
+}
+
+part shim shim
+( for k in $KERNELS; do
+	prepare "$k" >"$T/$k-build.tap" 2>"$T/$k-build.err" || echo "not ok - $k/build # runner exited $?" >>"$T/$k-build.tap"
+	touch "$T/$k-build.done"
+  done ) &
+for v in $VENDORS; do lane "$v" & done
+
+# print in matrix order, numbering as we go
+N=0 pass=0 fail=0 skip=0
+emit() {
+	local l
+	while IFS= read -r l; do
+		if [[ $l =~ ^(not\ )?ok\ -\ (.*)$ ]]; then
+			N=$((N + 1))
+			if [ -n "${BASH_REMATCH[1]}" ]; then
+				fail=$((fail + 1))
+			elif [[ ${BASH_REMATCH[2]} =~ \#\ [Ss][Kk][Ii][Pp] ]]; then
+				skip=$((skip + 1))
+			else
+				pass=$((pass + 1))
+			fi
+			echo "${BASH_REMATCH[1]}ok $N ${BASH_REMATCH[2]}"
+		elif [[ $l =~ ^# ]]; then
+			echo "$l"
+		fi
+	done <"$1"
+}
+order=(shim)
+for k in $KERNELS; do
+	order+=("$k-build")
+	for v in $VENDORS; do order+=("$k-$v"); done
+done
+echo "TAP version 13"
+for p in "${order[@]}"; do
+	wait_for "$p"
+	emit "$T/$p.tap"
+done
+wait
+
+echo "# timings (host seconds: to /init, to the test plan, whole boot):"
+for k in $KERNELS; do for v in $VENDORS; do
+	f=$OUT/boot/$k-$v/timing
+	[ ! -e "$f" ] || sed 's/^/#   /' "$f"
+done; done
+echo "# total $(($(now) - t0)) s; logs in ${OUT#"$REPO"/}/logs/"
+echo "1..$N"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]

@@ -1,0 +1,59 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of the test bed's initramfs (busybox-static). boot.sh writes
+# /testbed/plan, which sets PFX, TMO, MODS and defines plan().
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/t/ours:/t/upstream:/t/extra
+mkdir -p /proc /sys /dev /tmp
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmp /tmp
+. /testbed/plan
+
+N=0
+up() { cut -d' ' -f1 /proc/uptime; }
+# t <name> <command...>: one TAP line; test output is shown as comments
+t() {
+	name=$1; shift
+	N=$((N + 1))
+	s=$(up)
+	timeout -k 5 "$TMO" "$@" >/tmp/out 2>&1 </dev/null
+	rc=$?
+	sed 's/^/#   /' /tmp/out
+	echo "#   ($name: exit $rc, $(echo "$s $(up)" | awk '{ printf "%.1f", $2 - $1 }') s guest time)"
+	case $rc in
+	0) echo "ok $N $PFX/$name" ;;
+	4) echo "ok $N $PFX/$name # SKIP $(grep -v '^$' /tmp/out | tail -n1 | tr -d '#' |
+		sed 's/^1\.\.0 *//; s/^ *SKIP[ -]*//')" ;;
+	124|137|143) echo "not ok $N $PFX/$name # timed out after $TMO s" ;;
+	*) echo "not ok $N $PFX/$name # exit $rc" ;;
+	esac
+}
+# r <command line>: run a program for a person, output as is
+r() {
+	echo "TESTBED: run: $*"
+	timeout -k 5 "$TMO" sh -c "$*" </dev/null 2>&1
+	echo "TESTBED: exit $?"
+}
+
+echo "TESTBED: start $PFX $(uname -r)"
+for m in $MODS; do
+	p=
+	case $m in kvm_intel|kvm_amd) p=nested=1 ;; esac
+	insmod /lib/mods/$m.ko $p || echo "TESTBED: insmod $m failed"
+done
+for v in kvm_intel kvm_amd; do
+	[ -d /sys/module/$v ] && echo "TESTBED: $v nested=$(cat /sys/module/$v/parameters/nested)" \
+		"ept/npt=$(cat /sys/module/$v/parameters/ept /sys/module/$v/parameters/npt 2>/dev/null)"
+done
+echo "TESTBED: plan"
+plan
+echo "TESTBED: tainted=$(cat /proc/sys/kernel/tainted)"
+echo "TESTBED: dmesg"
+dmesg
+echo "TESTBED: end"
+# the serial port of Bochs lags: give it a moment before powering off
+sleep 3
+poweroff -f
