@@ -647,7 +647,8 @@ static const char *relay_arm_all(void)
 	if (relay_hook_arm(&relay_destroy_hook))
 		return relay_destroy_hook.name;
 	for (i = 0; i < vendor->nr_hooks; i++)
-		if (relay_hook_arm(&vendor->hooks[i]))
+		if (relay_hook_arm(&vendor->hooks[i]) &&
+		    !vendor->hooks[i].optional)
 			return vendor->hooks[i].name;
 	for (i = 0; i < ARRAY_SIZE(relay_cap_hooks); i++)
 		if (relay_hook_arm(&relay_cap_hooks[i]))
@@ -674,8 +675,9 @@ static void __init relay_log_loaded(void)
 
 	n = scnprintf(hooks, sizeof(hooks), "%s", relay_destroy_hook.name);
 	for (i = 0; i < vendor->nr_hooks; i++)
-		n += scnprintf(hooks + n, sizeof(hooks) - n, " %s",
-			       vendor->hooks[i].name);
+		if (vendor->hooks[i].armed)
+			n += scnprintf(hooks + n, sizeof(hooks) - n, " %s",
+				       vendor->hooks[i].name);
 	for (i = 0; i < ARRAY_SIZE(relay_cap_hooks); i++)
 		n += scnprintf(hooks + n, sizeof(hooks) - n, " %s",
 			       relay_cap_hooks[i].name);
@@ -696,6 +698,12 @@ static int __init relay_init(void)
 	} else {
 		pr_err("refusing to load: no supported virtualization extension (Intel VMX) on this CPU\n");
 		return -EOPNOTSUPP;
+	}
+	if (relay_vendor->verify) {
+		int ret = relay_vendor->verify();
+
+		if (ret)
+			return ret;
 	}
 
 	missing = relay_arm_all();

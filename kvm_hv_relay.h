@@ -80,11 +80,12 @@ struct relay_exit {
 	bool long_mode;
 };
 
-/* An ftrace entry hook on one global function of kvm.ko or a vendor module. */
+/* An ftrace entry hook on one function of kvm.ko or a vendor module. */
 struct relay_hook {
 	const char *name;
 	ftrace_func_t func;
 	struct ftrace_ops ops;
+	bool optional;		/* not every kernel has it: skip if absent */
 	bool armed;
 };
 
@@ -92,6 +93,12 @@ struct relay_vendor {
 	const char *name;
 	struct relay_hook *hooks;
 	unsigned int nr_hooks;
+	/*
+	 * Optional, at load before any hook is armed: verify every fact the
+	 * vendor code relies on; on failure print one pr_err line and return
+	 * an error.
+	 */
+	int (*verify)(void);
 	/*
 	 * Atomic context (ftrace callback): is the current exit a hypercall
 	 * instruction at CPL 0 in protected mode that may be relayed?
@@ -117,6 +124,7 @@ int relay_read_l1(struct kvm *kvm, u64 gpa, void *buf, unsigned int len,
 		  bool atomic);
 int relay_hook_arm(struct relay_hook *hook);
 void relay_hook_disarm(struct relay_hook *hook);
+int relay_vp_assist(struct kvm_vcpu *vcpu, bool atomic, u64 *evmcs);
 enum relay_vcpu_state relay_decide(struct kvm_vcpu *vcpu);
 void relay_fault_in(struct kvm_vcpu *vcpu);
 void relay_handler_hook(unsigned long ip, unsigned long parent_ip,

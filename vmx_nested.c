@@ -73,46 +73,21 @@ static bool relay_vmx_exit_info(struct kvm_vcpu *vcpu, struct relay_exit *ex)
 	return true;
 }
 
-#define RELAY_ASSIST_LO	offsetof(struct hv_vp_assist_page, nested_control)
-#define RELAY_ASSIST_HI	offsetofend(struct hv_vp_assist_page, current_nested_vmcs)
-#define RELAY_ASSIST_AT(buf, member) \
-	((buf) + offsetof(struct hv_vp_assist_page, member) - RELAY_ASSIST_LO)
-
-/*
- * The VP assist page is L1's: KVM keeps its GPA in the public pv_eoi cache
- * (the same mechanism as the KVM PV-EOI MSR, told apart by its length).
- */
+/* VP assist page (shared with SVM), then the eVMCS it names. */
 static int relay_vmx_authorisation(struct kvm_vcpu *vcpu, bool atomic,
 				   u64 *ctl_gpa)
 {
-	struct gfn_to_hva_cache *assist = &vcpu->arch.pv_eoi.data;
-	u8 buf[RELAY_ASSIST_HI - RELAY_ASSIST_LO];
-	u32 features, controls, evmcs_ctl;
+	u32 evmcs_ctl;
 	u64 evmcs;
-	int auth = 0, ret;
+	int auth, ret;
 
-	if (!(vcpu->arch.pv_eoi.msr_val & KVM_MSR_ENABLED) ||
-	    assist->len < sizeof(struct hv_vp_assist_page))
-		return -ENOENT;
-
-	ret = relay_read_l1(vcpu->kvm, assist->gpa + RELAY_ASSIST_LO, buf,
-			    sizeof(buf), atomic);
-	if (ret)
-		return ret;
-
-	/* features.directhypercall and hypercall controls' inter_partition_comm */
-	memcpy(&features, RELAY_ASSIST_AT(buf, nested_control), sizeof(features));
-	memcpy(&controls, RELAY_ASSIST_AT(buf, nested_control) + 4,
-	       sizeof(controls));
-	if (features & BIT(0))
-		auth |= RELAY_AUTH_DIRECT_HYPERCALL;
-	if (controls & BIT(0))
-		auth |= RELAY_AUTH_INTER_PARTITION;
+	auth = relay_vp_assist(vcpu, atomic, &evmcs);
+	if (auth < 0)
+		return auth;
 
 	/* Without enlightened VM entry there is no eVMCS to authorise L2. */
-	if (!*RELAY_ASSIST_AT(buf, enlighten_vmentry))
+	if (!evmcs)
 		return auth;
-	memcpy(&evmcs, RELAY_ASSIST_AT(buf, current_nested_vmcs), sizeof(evmcs));
 	*ctl_gpa = evmcs;
 
 	ret = relay_read_l1(vcpu->kvm, evmcs + RELAY_EVMCS(hv_enlightenments_control),
