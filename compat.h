@@ -11,6 +11,7 @@
 #include <linux/eventfd.h>
 #include <linux/ftrace.h>
 #include <linux/static_call.h>
+#include <asm/svm.h>
 
 /*
  * Hyper-V emulation became optional (CONFIG_KVM_HYPERV); before that it was
@@ -104,6 +105,40 @@ static inline void relay_reg_write(struct kvm_vcpu *vcpu, int reg,
 	relay_reg_set(&vcpu->arch.regs_avail, reg);
 	relay_reg_set(&vcpu->arch.regs_dirty, reg);
 }
+
+/*
+ * The VMCB exit code was a u32 followed by a u32 exit_code_hi, then became
+ * one u64 (7.x): the same bytes either way.
+ */
+static inline u64 relay_svm_exit_code(const struct vmcb_control_area *c)
+{
+#ifdef RELAY_SVM_EXIT_CODE_HI
+	return (u64)c->exit_code_hi << 32 | c->exit_code;
+#else
+	return c->exit_code;
+#endif
+}
+
+/*
+ * Paging level of the nested page tables L1 set up for L2, which the CPU
+ * takes from L1's CR4/EFER at VMRUN; KVM records it in the role of its
+ * nested-NPT walker.  That walker left struct kvm_mmu for its own
+ * struct kvm_pagewalk (7.x).
+ */
+static inline int relay_nested_npt_level(struct kvm_vcpu *vcpu)
+{
+#ifdef RELAY_HAVE_NGPA_WALK
+	return vcpu->arch.ngpa_walk.cpu_role.base.level;
+#else
+	return vcpu->arch.guest_mmu.cpu_role.base.level;
+#endif
+}
+
+/*
+ * Offsets in kvm_amd's private struct vcpu_svm, read from its BTF at build
+ * time by btf_facts (see Kbuild); svm_nested.c verifies them at load.
+ */
+#include "svm_btf.h"
 
 /* The argument and return-address registers an ftrace hook sees at entry. */
 static inline struct pt_regs *relay_hook_regs(struct ftrace_regs *fregs)

@@ -695,8 +695,10 @@ static int __init relay_init(void)
 	}
 	if (boot_cpu_has(X86_FEATURE_VMX)) {
 		relay_vendor = &relay_vmx_vendor;
+	} else if (boot_cpu_has(X86_FEATURE_SVM)) {
+		relay_vendor = &relay_svm_vendor;
 	} else {
-		pr_err("refusing to load: no supported virtualization extension (Intel VMX) on this CPU\n");
+		pr_err("refusing to load: no supported virtualization extension (Intel VMX, AMD SVM) on this CPU\n");
 		return -EOPNOTSUPP;
 	}
 	if (relay_vendor->verify) {

@@ -118,6 +118,7 @@ struct relay_vendor {
 };
 
 extern const struct relay_vendor relay_vmx_vendor;
+extern const struct relay_vendor relay_svm_vendor;
 
 /* Core services for the vendor files. */
 int relay_read_l1(struct kvm *kvm, u64 gpa, void *buf, unsigned int len,

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * AMD side of the relay: the decision at an L2 VMMCALL exit, L1's
+ * authorisation (VP assist page + VMCB12's Hyper-V enlightenments), our own
+ * walk of the nested page tables L1 built for L2, and moving L2 past the
+ * VMMCALL.
+ *
+ * The argument of nested_svm_exit_special() is KVM's private struct
+ * vcpu_svm, whose first member is the struct kvm_vcpu (KVM asserts it).  The
+ * two other things we need from it, the current VMCB (vmcb02 while L2 runs)
+ * and the GPA of L1's VMCB12, are at offsets read from kvm_amd's BTF at build
+ * time (btf_facts.c, svm_btf.h); relay_svm_verify() checks at load that the
+ * running kvm_amd is the one those facts describe, and every decision
+ * cross-checks the VMCB pointer against vmcb02's.  Everything else is the
+ * architectural VMCB (public asm/svm.h) or L1 memory: VMCB12 and the nested
+ * page tables are read through the VMM's mapping, as L1 wrote them.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/kvm_host.h>
+#include <linux/slab.h>
+#include <asm/svm.h>
+
+#include "compat.h"
+#include "kvm_hv_relay.h"
+
+/* nested_svm_exit_special()'s return values (private svm.h, 0/1/2 always). */
+#define RELAY_NESTED_EXIT_HOST	0	/* L0 handles the exit */
+#define RELAY_NESTED_EXIT_DONE	1	/* exit handled, resume the guest */
+
+/*
+ * VMCB control-area fields read from VMCB12 in L1 memory, at their
+ * architectural offsets (AMD APM vol. 2, appendix B).  The nested-paging
+ * control field changed its name between releases, not its place.
+ */
+#define RELAY_VMCB_NP_CTL		0x090
+#define RELAY_VMCB_NP_ENABLE		BIT_ULL(0)
+#define RELAY_VMCB_NCR3			0x0b0
+/* Software-reserved area: Hyper-V's enlightenments (TLFS, "enlightened VMCB") */
+#define RELAY_VMCB_HV_ENLIGHTENMENTS	0x3e0
+#define RELAY_VMCB_NESTED_FLUSH		BIT(0)	/* nested_flush_hypercall */
+
+static_assert(offsetof(struct vmcb_control_area, avic_vapic_bar) ==
+	      RELAY_VMCB_NP_CTL + 8);
+static_assert(offsetof(struct vmcb_control_area, nested_cr3) == RELAY_VMCB_NCR3);
+static_assert(offsetof(struct vmcb_control_area, reserved_sw) ==
+	      RELAY_VMCB_HV_ENLIGHTENMENTS);
+
+/* Nested page table entries: long-mode page table format (APM 5.3). */
+#define RELAY_NPT_P		BIT_ULL(0)
+#define RELAY_NPT_US		BIT_ULL(2)
+#define RELAY_NPT_PS		BIT_ULL(7)
+#define RELAY_NPT_ADDR_MASK	GENMASK_ULL(51, 12)
+#define RELAY_NPT_ENTRIES	512
+
+#define RELAY_VMMCALL_LEN	3	/* 0f 01 d9 */
+#define RELAY_INSN_MAX_LEN	15
+
+#define RELAY_KVM_AMD_BTF	"/sys/kernel/btf/kvm_amd"
+
+static struct vmcb *relay_svm_vmcb(struct kvm_vcpu *vcpu)
+{
+	return *(struct vmcb **)((u8 *)vcpu + RELAY_SVM_OFF_VMCB);
+}
+
+static struct vmcb *relay_svm_vmcb02(struct kvm_vcpu *vcpu)
+{
+	return *(struct vmcb **)((u8 *)vcpu + RELAY_SVM_OFF_VMCB02);
+}
+
+static u64 relay_svm_vmcb12_gpa(struct kvm_vcpu *vcpu)
+{
+	return *(u64 *)((u8 *)vcpu + RELAY_SVM_OFF_VMCB12_GPA);
+}
+
+static bool relay_svm_exit_info(struct kvm_vcpu *vcpu, struct relay_exit *ex)
+{
+	struct vmcb *vmcb = relay_svm_vmcb(vcpu);
+	u64 next_rip;
+
+	/* While L2 runs the current VMCB is vmcb02: the layout holds. */
+	if (unlikely(vmcb != relay_svm_vmcb02(vcpu))) {
+		pr_err_once("vcpu_svm layout check failed at an L2 exit: not relaying\n");
+		return false;
+	}
+	if (relay_svm_exit_code(&vmcb->control) != SVM_EXIT_VMMCALL)
+		return false;
+
+	/* PE: KVM syncs its copy of CR0 at every exit where L2 owns CR0. */
+	if (!(vcpu->arch.cr0 & X86_CR0_PE) || vmcb->save.cpl)
+		return false;
+	/*
+	 * A single-stepped VMMCALL would owe L2 a #DB after the skip; queueing
+	 * exceptions is KVM-internal, so such a call is left to L1.
+	 */
+	if (vmcb->save.rflags & X86_EFLAGS_TF)
+		return false;
+
+	ex->long_mode = (vcpu->arch.efer & EFER_LMA) &&
+			(vmcb->save.cs.attrib & SVM_SELECTOR_L_MASK);
+	ex->rip = vmcb->save.rip;
+	/*
+	 * With next-RIP saving the CPU tells the length (prefixes included);
+	 * without it (e.g. QEMU TCG) VMMCALL is the 3-byte 0f 01 d9.  Taken
+	 * now, at the exit: by completion time next_rip may have been reused.
+	 */
+	ex->insn_len = RELAY_VMMCALL_LEN;
+	next_rip = vmcb->control.next_rip;
+	if (boot_cpu_has(X86_FEATURE_NRIPS) && next_rip > ex->rip &&
+	    next_rip - ex->rip <= RELAY_INSN_MAX_LEN)
+		ex->insn_len = next_rip - ex->rip;
+	return true;
+}
+
+/* VP assist page as on Intel; L2's control block is VMCB12. */
+static int relay_svm_authorisation(struct kvm_vcpu *vcpu, bool atomic,
+				   u64 *ctl_gpa)
+{
+	u64 vmcb12 = relay_svm_vmcb12_gpa(vcpu);
+	u32 hv_ctl;
+	int auth, ret;
+
+	auth = relay_vp_assist(vcpu, atomic, NULL);
+	if (auth < 0)
+		return auth;
+
+	*ctl_gpa = vmcb12;
+	ret = relay_read_l1(vcpu->kvm, vmcb12 + RELAY_VMCB_HV_ENLIGHTENMENTS,
+			    &hv_ctl, sizeof(hv_ctl), atomic);
+	if (ret)
+		return ret;
+	if (hv_ctl & RELAY_VMCB_NESTED_FLUSH)
+		auth |= RELAY_AUTH_NESTED_FLUSH;
+	return auth;
+}
+
+/*
+ * Walk L1's nested page tables for L2 as the CPU would for a read.  Nested
+ * table walks are user accesses, so every level must be present and user.
+ * Accessed/dirty flags are left alone: this is a hypervisor looking at
+ * guest memory, not a guest access.
+ */
+static int relay_npt_walk(struct kvm *kvm, int level, u64 ncr3, u64 gpa,
+			  u64 *l1_gpa)
+{
+	u64 table = ncr3 & RELAY_NPT_ADDR_MASK;
+
+	if (level != 4 && level != 5)
+		return -EINVAL;
+	if (gpa >> (PAGE_SHIFT + 9 * level))
+		return -EINVAL;
+
+	for (; level >= 1; level--) {
+		int shift = PAGE_SHIFT + 9 * (level - 1);
+		u64 index = (gpa >> shift) & (RELAY_NPT_ENTRIES - 1);
+		u64 pte;
+
+		if (relay_read_l1(kvm, table + index * sizeof(pte), &pte,
+				  sizeof(pte), false))
+			return -EFAULT;
+		if ((pte & (RELAY_NPT_P | RELAY_NPT_US)) !=
+		    (RELAY_NPT_P | RELAY_NPT_US))
+			return -EACCES;
+		if (level == 1 ||
+		    ((level == 2 || level == 3) && (pte & RELAY_NPT_PS))) {
+			u64 offset_mask = BIT_ULL(shift) - 1;
+
+			*l1_gpa = (pte & RELAY_NPT_ADDR_MASK & ~offset_mask) |
+				  (gpa & offset_mask);
+			return 0;
+		}
+		if (pte & RELAY_NPT_PS)
+			return -EINVAL;
+		table = pte & RELAY_NPT_ADDR_MASK;
+	}
+	return -EINVAL;
+}
+
+static int relay_svm_translate(struct kvm_vcpu *vcpu, u64 vmcb12, u64 l2_gpa,
+			       u64 *l1_gpa)
+{
+	struct kvm *kvm = vcpu->kvm;
+	u64 np_ctl, ncr3;
+
+	if (relay_read_l1(kvm, vmcb12 + RELAY_VMCB_NP_CTL, &np_ctl,
+			  sizeof(np_ctl), false) ||
+	    relay_read_l1(kvm, vmcb12 + RELAY_VMCB_NCR3, &ncr3, sizeof(ncr3),
+			  false))
+		return -EFAULT;
+
+	/* Without nested paging for L2, L2's physical addresses are L1's. */
+	if (!(np_ctl & RELAY_VMCB_NP_ENABLE)) {
+		*l1_gpa = l2_gpa;
+		return 0;
+	}
+	return relay_npt_walk(kvm, relay_nested_npt_level(vcpu), ncr3, l2_gpa,
+			      l1_gpa);
+}
+
+static void relay_svm_skip(struct kvm_vcpu *vcpu, u8 insn_len, bool long_mode)
+{
+	unsigned long rip = relay_rip_read(vcpu) + insn_len;
+
+	relay_rip_write(vcpu, long_mode ? rip : (u32)rip);
+	/* As after any emulated instruction, an STI shadow ends here. */
+	relay_svm_vmcb(vcpu)->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
+/*
+ * Replacements for nested_svm_exit_special(), same signature: its
+ * struct vcpu_svm * argument is the struct kvm_vcpu *.
+ */
+static int relay_svm_l0_handles(struct kvm_vcpu *vcpu)
+{
+	/* L0 handles the VMMCALL: KVM goes on to its hypercall handler. */
+	return RELAY_NESTED_EXIT_HOST;
+}
+
+static int relay_svm_fault_in(struct kvm_vcpu *vcpu)
+{
+	relay_fault_in(vcpu);
+	/* Resume L2 on the VMMCALL; it exits again with the page present. */
+	return RELAY_NESTED_EXIT_DONE;
+}
+
+static void relay_svm_special_hook(unsigned long ip, unsigned long parent_ip,
+				   struct ftrace_ops *op,
+				   struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = relay_hook_regs(fregs);
+
+	switch (relay_decide((struct kvm_vcpu *)regs->di)) {
+	case RELAY_DECIDED:
+		regs->ip = (unsigned long)relay_svm_l0_handles;
+		break;
+	case RELAY_FAULT_IN:
+		regs->ip = (unsigned long)relay_svm_fault_in;
+		break;
+	default:
+		break;
+	}
+}
+
+/* CRC-32 (IEEE 802.3), as btf_facts computes it over the same bytes. */
+static u32 relay_crc32(u32 crc, const u8 *p, size_t len)
+{
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
+	}
+	return crc;
+}
+
+static int relay_svm_btf_read(u32 *crc, size_t *size)
+{
+	struct file *file;
+	loff_t pos = 0;
+	ssize_t n;
+	u8 *buf;
+
+	file = filp_open(RELAY_KVM_AMD_BTF, O_RDONLY, 0);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf) {
+		filp_close(file, NULL);
+		return -ENOMEM;
+	}
+	*crc = ~0U;
+	*size = 0;
+	while ((n = kernel_read(file, buf, PAGE_SIZE, &pos)) > 0) {
+		*crc = relay_crc32(*crc, buf, n);
+		*size += n;
+	}
+	*crc = ~*crc;
+	kfree(buf);
+	filp_close(file, NULL);
+	return n < 0 ? n : 0;
+}
+
+/*
+ * The offsets in svm_btf.h hold for the kvm_amd whose BTF they were read
+ * from: check that the running kvm_amd has exactly that BTF.
+ */
+static int relay_svm_verify(void)
+{
+	size_t size;
+	u32 crc;
+	int ret;
+
+	if (!RELAY_SVM_BTF_FACTS) {
+		pr_err("refusing to load: built without kvm_amd's struct vcpu_svm layout (%s)\n",
+		       RELAY_SVM_BTF_MISSING);
+		return -ENOEXEC;
+	}
+	if (sizeof(struct kvm_vcpu) != RELAY_SVM_KVM_VCPU_SIZE ||
+	    sizeof(struct kvm_vcpu) > RELAY_SVM_OFF_VMCB) {
+		pr_err("refusing to load: the kvm_amd BTF used at build time is not of the kernel built against (struct kvm_vcpu %u bytes there, %zu here)\n",
+		       RELAY_SVM_KVM_VCPU_SIZE, sizeof(struct kvm_vcpu));
+		return -ENOEXEC;
+	}
+	ret = relay_svm_btf_read(&crc, &size);
+	if (ret) {
+		pr_err("refusing to load: cannot read %s (%d) to verify kvm_amd's struct vcpu_svm layout: is kvm_amd loaded?\n",
+		       RELAY_KVM_AMD_BTF, ret);
+		return ret;
+	}
+	if (size != RELAY_SVM_BTF_SIZE || crc != RELAY_SVM_BTF_CRC32) {
+		pr_err("refusing to load: the running kvm_amd is not the one built against (BTF %zu bytes crc %08x, expected %u bytes crc %08x): rebuild kvm-hv-relay for this kernel\n",
+		       size, crc, RELAY_SVM_BTF_SIZE, RELAY_SVM_BTF_CRC32);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+/*
+ * Armed in this order: the handlers before the decision that feeds them.
+ * vmmcall_interception() exists only where an unhandled L2 VMMCALL gets #UD
+ * (Debian 6.12.86+, 7.2+); elsewhere the exit table points straight at
+ * kvm_emulate_hypercall().
+ */
+static struct relay_hook relay_svm_hooks[] = {
+	{ .name = "kvm_emulate_hypercall", .func = relay_handler_hook },
+	{ .name = "vmmcall_interception", .func = relay_handler_hook,
+	  .optional = true },
+	{ .name = "nested_svm_exit_special", .func = relay_svm_special_hook },
+};
+
+const struct relay_vendor relay_svm_vendor = {
+	.name = "amd",
+	.hooks = relay_svm_hooks,
+	.nr_hooks = ARRAY_SIZE(relay_svm_hooks),
+	.verify = relay_svm_verify,
+	.exit_info = relay_svm_exit_info,
+	.authorisation = relay_svm_authorisation,
+	.translate = relay_svm_translate,
+	.skip = relay_svm_skip,
+};
