@@ -19,3 +19,24 @@ clean:
 		rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers
 
 .PHONY: all modules clean
+
+# ---------------------------------------------------------------------------
+# Test bed (tools/testbed, Documentation/test-bed.rst): Debian kernels booted
+# under Bochs (Intel) and QEMU TCG (AMD). deps installs missing host packages.
+
+KERNELS ?= bookworm trixie backports
+VENDORS ?= intel amd
+
+deps:
+	@tools/testbed/deps.sh
+
+fetch: deps
+	@tools/testbed/fetch.sh $(KERNELS)
+
+check: deps
+	@KERNELS="$(KERNELS)" VENDORS="$(VENDORS)" tools/testbed/check.sh
+
+demo: deps
+	@tools/testbed/demo.sh
+
+.PHONY: deps fetch check demo

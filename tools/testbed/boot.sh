@@ -43,6 +43,7 @@ done
 [ -n "$kernel" ] && [ -n "$vendor" ] && [ -n "$mode" ] || die "usage: boot.sh --kernel K --vendor V --check|--run CMD"
 case $vendor in intel|amd) ;; *) die "vendor must be intel or amd" ;; esac
 load_kernel_env "$kernel"
+kill_children_on_exit
 B=$CACHE/build/$KVER
 [ -d "$B/bin" ] || die "nothing built for $kernel: run tools/testbed/build.sh $kernel"
 
@@ -237,7 +238,7 @@ if [ $mode = check ]; then
 		if [[ $l =~ ^(not\ )?ok\ [0-9]+\ ([^ ]+)(.*)$ ]]; then
 			n=${BASH_REMATCH[2]#"$PFX"/}
 			seen[$n]=1
-			echo "${BASH_REMATCH[1]}ok - $PFX/$n${BASH_REMATCH[3]}"
+			echo "${BASH_REMATCH[1]:-}ok - $PFX/$n${BASH_REMATCH[3]:-}"
 		fi
 	done < <(sed -n '/^TESTBED: plan/,/^TESTBED: tainted/p' "$LOG")
 	for n in "${expect[@]}"; do

@@ -17,6 +17,7 @@ for v in $VENDORS; do case $v in intel|amd) ;; *) die "unknown vendor '$v' (want
 
 "$TB_DIR/deps.sh"
 take_lock check
+kill_children_on_exit
 T=$OUT/tap
 rm -rf "$T"; mkdir -p "$T" "$OUT/logs"
 t0=$(now)
@@ -83,15 +84,16 @@ emit() {
 	local l
 	while IFS= read -r l; do
 		if [[ $l =~ ^(not\ )?ok\ -\ (.*)$ ]]; then
+			local no=${BASH_REMATCH[1]:-} rest=${BASH_REMATCH[2]}
 			N=$((N + 1))
-			if [ -n "${BASH_REMATCH[1]}" ]; then
+			if [ -n "$no" ]; then
 				fail=$((fail + 1))
-			elif [[ ${BASH_REMATCH[2]} =~ \#\ [Ss][Kk][Ii][Pp] ]]; then
+			elif [[ $rest =~ \#\ [Ss][Kk][Ii][Pp] ]]; then
 				skip=$((skip + 1))
 			else
 				pass=$((pass + 1))
 			fi
-			echo "${BASH_REMATCH[1]}ok $N ${BASH_REMATCH[2]}"
+			echo "${no}ok $N $rest"
 		elif [[ $l =~ ^# ]]; then
 			echo "$l"
 		fi

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# deps.sh [--check]: install the host packages the test bed needs (Debian 12),
-# with apt-get, only when some are missing. --check: only report, exit 1 if any.
+# deps.sh [--check|--list]: install the host packages the test bed needs
+# (Debian 12) with apt-get, only when some are missing.
+#   --check  only report missing packages (exit 1 if any)
+#   --list   print the package list
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -12,9 +14,10 @@ PKGS=(
 	busybox-static cpio gzip xz-utils zstd xorriso isolinux syslinux-common kmod
 	# builds (6.1 on the host with gcc-12; trixie kernels in a debootstrapped chroot)
 	build-essential gcc-12 make bc flex bison libelf-dev libssl-dev dwarves sparse perl rsync
-	debootstrap debian-archive-keyring ca-certificates git util-linux
+	debootstrap debian-archive-keyring ca-certificates git util-linux procps
 )
 
+if [ "${1:-}" = --list ]; then printf '%s\n' "${PKGS[@]}"; exit 0; fi
 missing=()
 for p in "${PKGS[@]}"; do
 	case $p in \#*) continue ;; esac

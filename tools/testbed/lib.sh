@@ -83,6 +83,18 @@ load_kernel_env() {
 # Trixie build chroot.
 CHROOT=$CACHE/chroot/trixie
 
+# Kill a process and all its descendants (children first are found, then killed).
+kill_tree() {
+	local c
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done
+	kill "$1" 2>/dev/null || true
+}
+# On exit, stop the background work of this script.
+kill_children_on_exit() {
+	trap 'trap - EXIT INT TERM; for c in $(ps -o pid= --ppid $$); do kill_tree "$c"; done' EXIT
+	trap 'exit 130' INT TERM
+}
+
 # Hold a named lock until this process exits (cache dirs are shared between runs).
 take_lock() {
 	local fd
