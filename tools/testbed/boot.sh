@@ -214,7 +214,21 @@ echo "# $PFX: init after ${t_init:-?} s, plan from ${t_plan:-?} s, ${t_total} s 
 echo "$PFX init=${t_init:-} plan=${t_plan:-} total=$t_total fate=$fate tests=$n_tests" >"$W/timing"
 
 # --- health of the boot: anything the kernel complained about -----------------
-bad=$(grep -v '^#' "$LOG" | grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|Kernel panic|RIP:' | head -n 10 || true)
+# WARN blocks of known-bad.list's "warning:" entries are left out, and noted
+tolerated=$(sed -e 's/^[[:space:]]*#.*//' "$TB_DIR/known-bad.list" |
+	awk -v v="$vendor" '($1 == v || $1 == "any") && $2 ~ /^warning:/ { print substr($2, 9) }')
+kmsgs=$(grep -v '^#' "$LOG" | awk -v pats="$tolerated" '
+	BEGIN { n = split(pats, P, "\n") }
+	!inb && (/-+\[ cut here \]-+/ || /WARNING:/) { inb = 1; blk = ""; ok = 0 }
+	inb {
+		blk = blk $0 "\n"
+		for (i = 1; i <= n; i++) if (P[i] != "" && $0 ~ /WARNING:/ && index($0, P[i])) ok = P[i]
+		if ($0 ~ /---\[ end trace/) { inb = 0; if (ok) print "TOLERATED: " ok; else printf "%s", blk }
+		next
+	}
+	{ print }
+	END { if (inb && !ok) printf "%s", blk }')
+bad=$(echo "$kmsgs" | grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|Kernel panic|RIP:' | head -n 10 || true)
 health() {
 	if [ $fate != poweroff ]; then
 		tap_fail "$PFX/boot" "guest did not power off ($fate after ${t_total} s): see ${LOG#"$REPO"/}"
@@ -225,6 +239,7 @@ health() {
 	else
 		tap_ok "$PFX/boot"
 	fi
+	echo "$kmsgs" | grep '^TOLERATED: ' | sort | uniq -c | sed 's/^ */# known emulator warning (known-bad.list), x/' || true
 }
 
 if [ $mode = check ]; then

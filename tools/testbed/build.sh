@@ -64,12 +64,12 @@ else
 		rc=0
 		# shellcheck disable=SC2086
 		(cd "$B/mod" && perl "$KSRC/scripts/checkpatch.pl" --strict --no-tree --no-summary \
-			--show-types --terse -f $files) >"$B/logs/checkpatch.log" 2>&1 || rc=$?
+			--show-types --terse -f $files) >"$B/logs/checkpatch.log" 2>"$B/logs/checkpatch.err" || rc=$?
 		if [ $rc -eq 0 ]; then
 			tap_ok "$name/checkpatch"
 		else
 			tap_fail "$name/checkpatch" "$(grep -cE '(ERROR|WARNING|CHECK):' "$B/logs/checkpatch.log") finding(s)"
-			head -n 30 "$B/logs/checkpatch.log" | sed 's/^/#   /'
+			head -n 15 "$B/logs/checkpatch.log" | sed 's/^/#   /'
 		fi
 	fi >>"$B/mod.tap.new"
 	mv "$B/mod.tap.new" "$B/mod.tap"
