@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * relay_test: the kvm_hv_relay contract on Intel, one table row per case.
+ * relay_test: the kvm_hv_relay contract, one table row per case, on Intel
+ * and on AMD.
  *
  * L1 guest code plays hvix64: it enables the VP assist page, runs L2 through
- * an enlightened VMCS with EPT and authorises L2 (or, per case, does not).
- * L2 issues one hypercall.  EPT maps L1 memory 1:1 for L2's code and data,
- * plus an alias window far above L1 memory: the GPAs L2 passes point into
- * that window, so an L2 GPA that reaches the VMM untranslated is caught.
+ * an enlightened VMCS with EPT (Intel) or a VMCB12 with Hyper-V
+ * enlightenments and nested paging (AMD, lib/relay_svm.h) and authorises L2
+ * (or, per case, does not).  L2 issues one hypercall.  The stage-2 tables
+ * map L1 memory 1:1 for L2's code and data, plus an alias window far above
+ * L1 memory: the GPAs L2 passes point into that window, so an L2 GPA that
+ * reaches the VMM untranslated is caught.
  *
  * Each case runs in its own VM in a child process and prints one TAP line.
  */
@@ -193,6 +196,7 @@ static const struct relay_case cases[] = {
 
 /* What L1 and L2 share with the host; synced explicitly around each run. */
 struct l1_config {
+	u8 svm;			/* AMD: the hypercall instruction is VMMCALL */
 	u8 mode;
 	u8 direct_hypercall;
 	u8 nested_flush;
@@ -213,6 +217,7 @@ struct compat_frame {
 	u32 input_lo, input_hi, in_lo, in_hi, out_lo, out_hi;
 	u32 eax, edx, ecx, ebx, esi, edi;
 	u32 done;
+	u32 svm;
 };
 
 static struct l1_config l1_config;
@@ -230,9 +235,19 @@ static void fill_message(u8 *msg)
 		msg[i] = (u8)(i * 7 + MSG_SEED);
 }
 
+/* VMCALL on Intel, VMMCALL on AMD, as l1_config.svm says. */
+#define L2_HYPERCALL(svm)	"testb $1, " svm "\n\t"		\
+				"jnz 1f\n\t"				\
+				"vmcall\n\t"				\
+				"jmp 2f\n"				\
+				"1:\tvmmcall\n"				\
+				"2:\n\t"
+
 static void l2_back_to_l1(void)
 {
-	asm volatile("vmcall" : : "c"(HC_BACK_TO_L1), "d"(0), "a"(0) : "memory");
+	asm volatile(L2_HYPERCALL("%[svm]")
+		     : : "c"(HC_BACK_TO_L1), "d"(0), "a"(0),
+		       [svm] "m"(l1_config.svm) : "memory", "cc");
 }
 
 static void l2_guest_code(void)
@@ -253,12 +268,12 @@ static void l2_guest_code(void)
 	asm volatile("sub $128, %%rsp\n\t"
 		     "push %%rbx\n\tpush %%rbp\n\tpush %%r12\n\t"
 		     "push %%r13\n\tpush %%r14\n\tpush %%r15\n\t"
-		     "vmcall\n\t"
+		     L2_HYPERCALL("%[svm]")
 		     "pop %%r15\n\tpop %%r14\n\tpop %%r13\n\t"
 		     "pop %%r12\n\tpop %%rbp\n\tpop %%rbx\n\t"
 		     "add $128, %%rsp"
 		     : "=a"(rax), "+c"(rcx), "+d"(rdx), "+r"(r8)
-		     : : "rsi", "rdi", "r9", "r10", "r11", "memory", "cc");
+		     : [svm] "m"(l1_config.svm) : "rsi", "rdi", "r9", "r10", "r11", "memory", "cc");
 
 	l2_call.rax = rax;
 	l2_call.rcx = rcx;
@@ -282,7 +297,7 @@ asm(".pushsection .text\n"
     "mov 12(%esp), %ebx\n\t"
     "mov 16(%esp), %esi\n\t"
     "mov 20(%esp), %edi\n\t"
-    "vmcall\n\t"
+    L2_HYPERCALL("52(%esp)")
     "mov %eax, 24(%esp)\n\t"
     "mov %edx, 28(%esp)\n\t"
     "mov %ecx, 32(%esp)\n\t"
@@ -292,7 +307,7 @@ asm(".pushsection .text\n"
     "movl $1, 48(%esp)\n\t"
     "mov $1, %eax\n\t"
     "xor %edx, %edx\n\t"
-    "vmcall\n\t"
+    L2_HYPERCALL("52(%esp)")
     "hlt\n\t"
     ".code64\n"
     ".popsection\n");
@@ -303,6 +318,8 @@ static bool l2_done(void)
 
 	return l1_config.mode == L2_COMPAT ? frame->done : l2_call.done;
 }
+
+#include "lib/relay_svm.h"
 
 static void l1_guest_code(struct vmx_pages *vmx)
 {
@@ -367,6 +384,24 @@ struct relay_env {
 #define EPT_X		0x4ULL
 #define EPT_WB		(6ULL << 3)
 
+/* Entry bits of L1's stage-2 tables for L2: EPT (Intel) or NPT (AMD). */
+struct stage2_format {
+	bool l1_levels;		/* as many levels as L1's paging (NPT), else 4 */
+	u64 table;		/* non-leaf entry */
+	u64 leaf;		/* readable 4K page */
+	u64 leaf_noread;	/* mapped, but not readable by L2 */
+};
+
+static const struct stage2_format ept_format = {
+	.table = EPT_RWX, .leaf = EPT_RWX | EPT_WB, .leaf_noread = EPT_X | EPT_WB,
+};
+
+/* Nested page table walks are user accesses: a supervisor page is unreadable. */
+static const struct stage2_format npt_format = {
+	.l1_levels = true, .table = NPT_P | NPT_RW | NPT_US, .leaf = NPT_P | NPT_RW | NPT_US,
+	.leaf_noread = NPT_P | NPT_RW,
+};
+
 static u64 *ept_page(struct relay_env *env, u64 *gpa)
 {
 	relay_gva_t gva = relay_alloc_page(env->vm);
@@ -376,10 +411,10 @@ static u64 *ept_page(struct relay_env *env, u64 *gpa)
 }
 
 /*
- * L1's EPT for L2, built by the host in L1 memory: 4K identity pages over
- * memslot 0 (no large-page support needed), and the alias window.
+ * L1's EPT or NPT for L2, built by the host in L1 memory: 4K identity pages
+ * over memslot 0 (no large-page support needed), and the alias window.
  */
-static u64 build_ept(struct relay_env *env)
+static u64 build_stage2(struct relay_env *env, const struct stage2_format *f)
 {
 	u64 size = memslot2region(env->vm, 0)->region.memory_size;
 	u64 pml4_gpa, pdpt_gpa, pd_gpa, gpa, hi_pdpt_gpa, hi_pd_gpa, hi_pt_gpa;
@@ -391,28 +426,36 @@ static u64 build_ept(struct relay_env *env)
 	pml4 = ept_page(env, &pml4_gpa);
 	pdpt = ept_page(env, &pdpt_gpa);
 	pd = ept_page(env, &pd_gpa);
-	pml4[0] = pdpt_gpa | EPT_RWX;
-	pdpt[0] = pd_gpa | EPT_RWX;
+	pml4[0] = pdpt_gpa | f->table;
+	pdpt[0] = pd_gpa | f->table;
 	for (i = 0; addr < size; i++) {
 		int j;
 
 		pt = ept_page(env, &gpa);
-		pd[i] = gpa | EPT_RWX;
+		pd[i] = gpa | f->table;
 		for (j = 0; j < 512 && addr < size; j++, addr += 4096)
-			pt[j] = addr | EPT_RWX | EPT_WB;
+			pt[j] = addr | f->leaf;
 	}
 
 	hi_pdpt = ept_page(env, &hi_pdpt_gpa);
 	hi_pd = ept_page(env, &hi_pd_gpa);
 	hi_pt = ept_page(env, &hi_pt_gpa);
-	pml4[ALIAS_BASE >> 39] = hi_pdpt_gpa | EPT_RWX;
-	hi_pdpt[0] = hi_pd_gpa | EPT_RWX;
-	hi_pd[0] = hi_pt_gpa | EPT_RWX;
-	hi_pt[ALIAS_MSG] = env->msg_gpa | EPT_RWX | EPT_WB;
-	hi_pt[ALIAS_XONLY] = env->msg_gpa | EPT_X | EPT_WB;
+	pml4[ALIAS_BASE >> 39] = hi_pdpt_gpa | f->table;
+	hi_pdpt[0] = hi_pd_gpa | f->table;
+	hi_pd[0] = hi_pt_gpa | f->table;
+	hi_pt[ALIAS_MSG] = env->msg_gpa | f->leaf;
+	hi_pt[ALIAS_XONLY] = env->msg_gpa | f->leaf_noread;
 	hi_pt[ALIAS_HOLE] = 0;
-	hi_pt[ALIAS_OUTSIDE] = OUTSIDE_L1_GPA | EPT_RWX | EPT_WB;
-	hi_pt[ALIAS_OPERAND] = env->operand_gpa | EPT_RWX | EPT_WB;
+	hi_pt[ALIAS_OUTSIDE] = OUTSIDE_L1_GPA | f->leaf;
+	hi_pt[ALIAS_OPERAND] = env->operand_gpa | f->leaf;
+
+	/* Nested paging has the format of L1's own paging: maybe 5 levels. */
+	if (f->l1_levels && relay_vm_levels(env->vm) == 5) {
+		u64 pml5_gpa, *pml5 = ept_page(env, &pml5_gpa);
+
+		pml5[0] = pml4_gpa | f->table;
+		return pml5_gpa;
+	}
 	return pml4_gpa;
 }
 
@@ -472,15 +515,21 @@ static void issue_invalid_caps(struct kvm_vm *vm)
 
 static void setup(struct relay_env *env, const struct relay_case *c)
 {
-	struct vmx_pages *vmx;
+	struct vmx_pages *vmx = NULL;
 	relay_gva_t vmx_gva, gva;
 
-	env->vm = vm_create_with_one_vcpu(&env->vcpu, l1_guest_code);
-	vcpu_set_hv_cpuid(env->vcpu);
-	vcpu_enable_evmcs(env->vcpu);
-
-	vmx = vcpu_alloc_vmx(env->vm, &vmx_gva);
-	relay_evmcs_pages(env->vm, vmx, &l1_evmcs);
+	l1_config.svm = kvm_cpu_has(X86_FEATURE_SVM);
+	if (l1_config.svm) {
+		env->vm = vm_create_with_one_vcpu(&env->vcpu, relay_svm_l1_code);
+		vcpu_set_hv_cpuid(env->vcpu);
+		relay_svm_alloc(env->vm, &vmx_gva);
+	} else {
+		env->vm = vm_create_with_one_vcpu(&env->vcpu, l1_guest_code);
+		vcpu_set_hv_cpuid(env->vcpu);
+		vcpu_enable_evmcs(env->vcpu);
+		vmx = vcpu_alloc_vmx(env->vm, &vmx_gva);
+		relay_evmcs_pages(env->vm, vmx, &l1_evmcs);
+	}
 	vcpu_args_set(env->vcpu, 1, vmx_gva);
 
 	gva = relay_alloc_page(env->vm);
@@ -497,16 +546,19 @@ static void setup(struct relay_env *env, const struct relay_case *c)
 	env->frame = addr_gva2hva(env->vm, gva);
 	l1_config.compat_frame = gva;
 
-	if (!c->no_ept)
-		vmx->eptp_gpa = build_ept(env);
+	if (!c->no_ept && l1_config.svm)
+		relay_svm_l1.ncr3 = build_stage2(env, &npt_format);
+	else if (!c->no_ept)
+		vmx->eptp_gpa = build_stage2(env, &ept_format);
 	if (c->mode == L2_USER)
-		set_user_bit(env->vm, relay_vm_pgd(env->vm), 4);
+		set_user_bit(env->vm, relay_vm_pgd(env->vm), relay_vm_levels(env->vm));
 
 	l1_config.mode = c->mode;
 	l1_config.direct_hypercall = !c->no_direct_hypercall;
 	l1_config.nested_flush = !c->no_nested_flush;
 	sync_global_to_guest(env->vm, l1_config);
 	sync_global_to_guest(env->vm, l1_evmcs);
+	sync_global_to_guest(env->vm, relay_svm_l1);
 
 	env->eventfd = -1;
 	if (c->eventfd) {
@@ -547,7 +599,8 @@ static void run_case(const struct relay_case *c)
 	int nr_exits = 0, nr_l1 = 0;
 	struct relay_env env;
 	struct ucall uc;
-	u8 expect_msg[256];
+	u8 expect_msg[256], *got;
+	size_t i;
 
 	memset(&l2_call, 0, sizeof(l2_call));
 	setup(&env, c);
@@ -560,8 +613,9 @@ static void run_case(const struct relay_case *c)
 			.input_lo = (u32)c->input, .input_hi = c->input >> 32,
 			.in_lo = (u32)in, .in_hi = in >> 32,
 			.out_lo = (u32)out, .out_hi = out >> 32,
+			.svm = l1_config.svm,
 		};
-		fill_message(env.msg_hva);
+		fill_message(env.msg_hva + (l2_call.msg_gva & 0xfff));
 		l2_call.msg_gva = 0;
 	}
 	if (c->in_kind != GPA_ALIAS || c->in / 4096 != ALIAS_OPERAND)
@@ -630,9 +684,12 @@ static void run_case(const struct relay_case *c)
 				    (unsigned long long)hv.u.hcall.params[0],
 				    (unsigned long long)want);
 			fill_message(expect_msg);
-			TEST_ASSERT(!memcmp(addr_gpa2hva(env.vm, hv.u.hcall.params[0]),
-					    expect_msg, sizeof(expect_msg)),
-				    "message at params[0] differs from what L2 wrote");
+			got = addr_gpa2hva(env.vm, hv.u.hcall.params[0]);
+			for (i = 0; i < sizeof(expect_msg) && got[i] == expect_msg[i]; i++)
+				;
+			TEST_ASSERT(i == sizeof(expect_msg),
+				    "message at params[0] differs from what L2 wrote at byte %zu: 0x%x, want 0x%x",
+				    i, got[i], expect_msg[i]);
 			TEST_ASSERT(hv.u.hcall.params[1] == 0, "params[1] 0x%llx, want 0",
 				    (unsigned long long)hv.u.hcall.params[1]);
 		} else {
@@ -739,9 +796,12 @@ int main(int argc, char *argv[])
 	size_t i;
 
 	/* Checked once, before any child runs: a skip is the whole program's. */
-	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_VMX));
+	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_VMX) || kvm_cpu_has(X86_FEATURE_SVM));
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_NESTED_STATE));
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_ENLIGHTENED_VMCS));
+	if (kvm_cpu_has(X86_FEATURE_SVM))
+		TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_NPT));
+	else
+		TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_ENLIGHTENED_VMCS));
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY));
 
 	ksft_print_header();

@@ -20,10 +20,12 @@
 typedef gva_t relay_gva_t;
 #define relay_alloc_page(vm)		vm_alloc_page(vm)
 #define relay_vm_pgd(vm)		((vm)->mmu.pgd)
+#define relay_vm_levels(vm)		((vm)->mmu.pgtable_levels)
 #else
 typedef vm_vaddr_t relay_gva_t;
 #define relay_alloc_page(vm)		vm_vaddr_alloc_page(vm)
 #define relay_vm_pgd(vm)		((vm)->pgd)
+#define relay_vm_levels(vm)		((vm)->pgtable_levels)
 #endif
 
 /* Guest-side view of the pages an L1 that uses eVMCS needs. */
