@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * relay_lifecycle: per-VM relay state is created by KVM_ENABLE_CAP, freed
+ * with the VM, pins the module while it exists, and nothing is left behind
+ * after many create/enable/destroy cycles.  Optionally (argv[1] = path of
+ * kvm_hv_relay.ko) unloads and reloads the module around a live VM.
+ *
+ * The module's own object count is read from debugfs
+ * (/sys/kernel/debug/kvm_hv_relay/state, "vms: N").
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "test_util.h"
+#include "kvm_util.h"
+
+#include <linux/kvm_hv_relay.h>
+
+#define STATE_FILE	"/sys/kernel/debug/kvm_hv_relay/state"
+#define CYCLES		500
+
+static long state_value(const char *key)
+{
+	char line[128];
+	long val = -1;
+	size_t n = strlen(key);
+	FILE *f = fopen(STATE_FILE, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			val = strtol(line + n + 1, NULL, 0);
+	fclose(f);
+	return val;
+}
+
+/* VM state is freed by an RCU callback: give it a grace period or two. */
+static bool vms_settle(long want)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (state_value("vms") == want)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+static int enable(struct kvm_vm *vm, u64 mask)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_NESTED_HYPERV_HCALL_RELAY,
+		.args = { mask },
+	};
+
+	return __vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+}
+
+static bool vm_file_has_mask(struct kvm_vm *vm, const char *want)
+{
+	char path[128], buf[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/hv_relay",
+		 getpid(), vm->fd);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return strstr(buf, want) != NULL;
+}
+
+static void test_state_follows_vm(long base)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+	struct kvm_vm *plain = vm_create_barebones();
+
+	TEST_ASSERT(state_value("vms") == base, "state before enabling");
+	TEST_ASSERT(!enable(plain, 0), "mask 0 on a VM without state");
+	TEST_ASSERT(state_value("vms") == base, "mask 0 must not create state");
+	TEST_ASSERT(!enable(vm, KVM_NESTED_HYPERV_RELAY_ALL), "enable");
+	TEST_ASSERT(state_value("vms") == base + 1, "one VM with state");
+	TEST_ASSERT(vm_file_has_mask(vm, "mask: 0x3"), "per-VM counters file");
+	TEST_ASSERT(!enable(vm, KVM_NESTED_HYPERV_RELAY_ALL), "enable again");
+	TEST_ASSERT(state_value("vms") == base + 1, "re-enabling adds no state");
+	TEST_ASSERT(!enable(vm, 0), "disable");
+	TEST_ASSERT(vm_file_has_mask(vm, "mask: 0x0"), "mask 0 shown");
+	kvm_vm_free(plain);
+	kvm_vm_free(vm);
+	TEST_ASSERT(vms_settle(base), "state freed with the VM");
+}
+
+static void test_cycles(long base)
+{
+	int i;
+
+	for (i = 0; i < CYCLES; i++) {
+		struct kvm_vm *vm = vm_create_barebones();
+
+		TEST_ASSERT(!enable(vm, i & 1 ? 1 : 3), "cycle %d: enable", i);
+		kvm_vm_free(vm);
+	}
+	TEST_ASSERT(vms_settle(base), "%d cycles left %ld VMs with state",
+		    CYCLES, state_value("vms") - base);
+}
+
+static long delete_module(const char *name)
+{
+	return syscall(__NR_delete_module, name, O_NONBLOCK);
+}
+
+static void test_unload(const char *ko, long base)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+	int fd;
+
+	TEST_ASSERT(!enable(vm, KVM_NESTED_HYPERV_RELAY_ALL), "enable");
+	TEST_ASSERT(delete_module("kvm_hv_relay") == -1 &&
+		    (errno == EWOULDBLOCK || errno == EBUSY),
+		    "rmmod with a live relay VM: errno %d, want busy", errno);
+	kvm_vm_free(vm);
+	TEST_ASSERT(vms_settle(base), "state freed with the VM");
+	TEST_ASSERT(!delete_module("kvm_hv_relay"), "rmmod after the VM: errno %d",
+		    errno);
+	TEST_ASSERT(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY) == 0,
+		    "stock KVM answers 0 for the capability");
+
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	TEST_ASSERT(fd >= 0, "open %s", ko);
+	TEST_ASSERT(!syscall(__NR_finit_module, fd, "", 0), "reload: errno %d",
+		    errno);
+	close(fd);
+	TEST_ASSERT(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY) ==
+		    KVM_NESTED_HYPERV_RELAY_ALL, "capability back after reload");
+}
+
+int main(int argc, char *argv[])
+{
+	long base;
+
+	TEST_REQUIRE(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY));
+	base = state_value("vms");
+	TEST_REQUIRE(base >= 0);
+
+	ksft_print_header();
+	ksft_set_plan(3);
+
+	test_state_follows_vm(base);
+	ksft_test_result_pass("relay_lifecycle_state_follows_vm\n");
+	test_cycles(base);
+	ksft_test_result_pass("relay_lifecycle_%d_cycles\n", CYCLES);
+	if (argc > 1) {
+		test_unload(argv[1], base);
+		ksft_test_result_pass("relay_lifecycle_rmmod_busy_then_clean\n");
+	} else {
+		ksft_test_result_skip("relay_lifecycle_rmmod_busy_then_clean: no module path given\n");
+	}
+	ksft_finished();
+}
