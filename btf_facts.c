@@ -12,8 +12,9 @@
  * module can verify at load that the running kvm_amd is the one described.
  *
  * Usage: btf_facts <vmlinux BTF> <kvm_amd BTF>
- * Each input is raw BTF (/sys/kernel/btf/...) or an ELF file with a .BTF
- * section (vmlinux, kvm-amd.ko), optionally .xz/.zst/.gz compressed.
+ * Each input is raw BTF (/sys/kernel/btf/...), an ELF file with a .BTF
+ * section (vmlinux, kvm-amd.ko), optionally .xz/.zst/.gz compressed, or,
+ * for vmlinux, the bzImage it was packed into (/boot/vmlinuz-...).
  *
  * When the facts cannot be established the header says why and the module
  * refuses to load on AMD; the build itself never fails because of this.
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -80,57 +82,133 @@ static int fail(const char *fmt, ...)
 	return -1;
 }
 
-static unsigned char *slurp(const char *path, size_t *size)
+/* A whole stream; @cmd says whether @f came from popen(). */
+static unsigned char *read_all(FILE *f, int cmd, const char *what, size_t *size)
 {
-	static const char * const decomp[][2] = {
-		{ ".xz", "xz -dc" }, { ".zst", "zstd -dc" }, { ".gz", "gzip -dc" },
-	};
-	size_t len = strlen(path), cap = 1 << 20, n = 0, got;
-	unsigned char *buf = malloc(cap);
-	char cmd[4096];
-	FILE *f = NULL;
-	int piped = 0;
-	unsigned int i;
+	size_t cap = 1 << 20, n = 0, got;
+	unsigned char *nb, *buf = malloc(cap);
 
-	for (i = 0; i < ARRAY_SIZE(decomp); i++) {
-		size_t sl = strlen(decomp[i][0]);
-
-		if (len > sl && !strcmp(path + len - sl, decomp[i][0]) &&
-		    !strchr(path, '\'')) {
-			snprintf(cmd, sizeof(cmd), "%s -- '%s'", decomp[i][1], path);
-			f = popen(cmd, "r");
-			piped = 1;
-			break;
-		}
-	}
-	if (!piped)
-		f = fopen(path, "rb");
-	if (!f || !buf) {
-		fail("cannot read %s", path);
-		free(buf);
-		if (f && piped)
-			pclose(f);
-		else if (f)
-			fclose(f);
-		return NULL;
-	}
-	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
 		n += got;
-		if (n == cap) {
-			unsigned char *nb = realloc(buf, cap *= 2);
-
-			if (!nb)
-				break;
-			buf = nb;
-		}
+		if (n < cap)
+			continue;
+		cap *= 2;
+		nb = realloc(buf, cap);
+		if (!nb)
+			free(buf);
+		buf = nb;
 	}
-	if ((piped ? pclose(f) : fclose(f)) != 0 || !n) {
-		fail("cannot read %s", path);
+	if ((cmd ? pclose(f) : fclose(f)) != 0 || !buf || !n) {
+		fail("cannot read %s", what);
 		free(buf);
 		return NULL;
 	}
 	*size = n;
 	return buf;
+}
+
+/* Decompressors by file name suffix, and by magic for a vmlinuz payload. */
+static const struct {
+	const char *suffix, *magic, *cmd;
+	size_t magic_len;
+} decomp[] = {
+	{ ".xz", "\xfd\x37\x7a\x58\x5a", "xz -dc", 5 },
+	{ ".zst", "\x28\xb5\x2f\xfd", "zstd -dc", 4 },
+	{ ".gz", "\x1f\x8b", "gzip -dc", 2 },
+	{ ".bz2", "BZh", "bzip2 -dc", 3 },
+	{ ".lz4", "\x02\x21\x4c\x18", "lz4 -dc", 4 },
+	{ ".lzma", "\x5d\x00\x00", "xz --format=lzma -dc", 3 },
+	{ ".lzo", "\x89LZO", "lzop -dc", 4 },
+};
+
+static unsigned char *decompress(const char *cmd, const char *path,
+				 size_t *size)
+{
+	char line[4096];
+	FILE *f;
+
+	if (strchr(path, '\'')) {
+		fail("cannot read %s: quote in the name", path);
+		return NULL;
+	}
+	snprintf(line, sizeof(line), "%s -- '%s'", cmd, path);
+	f = popen(line, "r");
+	if (!f) {
+		fail("cannot run %s", cmd);
+		return NULL;
+	}
+	return read_all(f, 1, path, size);
+}
+
+static unsigned char *slurp(const char *path, size_t *size)
+{
+	size_t len = strlen(path);
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < ARRAY_SIZE(decomp); i++) {
+		size_t sl = strlen(decomp[i].suffix);
+
+		if (len > sl && !strcmp(path + len - sl, decomp[i].suffix))
+			return decompress(decomp[i].cmd, path, size);
+	}
+	f = fopen(path, "rb");
+	if (!f) {
+		fail("cannot read %s", path);
+		return NULL;
+	}
+	return read_all(f, 0, path, size);
+}
+
+/*
+ * vmlinux out of an x86 bzImage (boot protocol 2.08+): the compressed
+ * payload's offset and length are in the setup header, relative to the
+ * protected-mode code after the (setup_sects + 1) real-mode sectors.  The
+ * payload ends with the 4-byte uncompressed size, which no decompressor
+ * takes for part of its stream.
+ */
+static unsigned char *bzimage_vmlinux(const char *path, unsigned char *file,
+				      size_t size, size_t *out_size)
+{
+	char tmp[] = "/tmp/btf_facts.XXXXXX";
+	unsigned char *vmlinux = NULL;
+	__u32 off, len;
+	unsigned int i;
+	int fd;
+
+	if (size < 0x250 || memcmp(file + 0x202, "HdrS", 4))
+		return NULL;
+	memcpy(&off, file + 0x248, 4);
+	memcpy(&len, file + 0x24c, 4);
+	off += ((file[0x1f1] ? file[0x1f1] : 4) + 1) * 512;
+	if ((__u64)off + len > size || len < 8) {
+		fail("%s: bad bzImage payload", path);
+		return NULL;
+	}
+	len -= 4;
+	for (i = 0; i < ARRAY_SIZE(decomp); i++)
+		if (len >= decomp[i].magic_len &&
+		    !memcmp(file + off, decomp[i].magic, decomp[i].magic_len))
+			break;
+	if (i == ARRAY_SIZE(decomp)) {
+		fail("%s: unknown bzImage compression", path);
+		return NULL;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		fail("cannot create %s", tmp);
+		return NULL;
+	}
+	if (write(fd, file + off, len) == (ssize_t)len)
+		vmlinux = decompress(decomp[i].cmd, tmp, out_size);
+	else
+		fail("cannot write %s", tmp);
+	close(fd);
+	unlink(tmp);
+	if (!vmlinux && strstr(why, tmp))
+		snprintf(why, sizeof(why), "cannot decompress %s with %s",
+			 path, decomp[i].cmd);
+	return vmlinux;
 }
 
 /* The .BTF section of a little-endian ELF64 file, or the file itself. */
@@ -146,6 +224,14 @@ static int btf_bytes(const char *path, unsigned char *file, size_t size,
 		*btf = file;
 		*btf_size = size;
 		return 0;
+	}
+	if (size >= SELFMAG && memcmp(eh->e_ident, ELFMAG, SELFMAG)) {
+		unsigned char *vmlinux = bzimage_vmlinux(path, file, size, &size);
+
+		if (!vmlinux)
+			return why[0] ? -1 : fail("%s is neither BTF, ELF nor a bzImage", path);
+		file = vmlinux;
+		eh = (const struct elf64_hdr *)file;
 	}
 	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
 	    eh->e_ident[EI_CLASS] != ELFCLASS64 ||
