@@ -40,7 +40,10 @@ else
 	mkdir -p "$B/mod"
 	mod_files | (cd "$REPO" && xargs -r -d '\n' cp --parents -t "$B/mod")
 	rc=0
-	"${RUN[@]}" make -C "$KHDR" M="$B/mod" W=1 C=2 modules >"$B/logs/module.log" 2>&1 || rc=$?
+	# kvm_amd's private layout comes from BTF of the target kernel (see Kbuild)
+	amdko=$(find -L "$KMODS/arch/x86/kvm" -name 'kvm-amd.ko*' | head -n1)
+	"${RUN[@]}" make -C "$KHDR" M="$B/mod" W=1 C=2 RELAY_VMLINUX_BTF="$VMLINUZ" \
+		RELAY_KVM_AMD_BTF="$amdko" modules >"$B/logs/module.log" 2>&1 || rc=$?
 	warn=$(grep -E ': (warning|error):|^(WARNING|ERROR):|: Warning:' "$B/logs/module.log" || true)
 	ko=$(find "$B/mod" -maxdepth 1 -name '*.ko' | head -n1)
 	[ -z "$ko" ] || cp "$ko" "$B/kvm_hv_relay.ko"
