@@ -9,8 +9,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-# uuid-dev: the 7.x selftest library links libvfio, which uses libuuid
-PKGS=gcc-14,gcc,make,libc6-dev,libelf-dev,sparse,rsync,perl,bc,flex,bison,xz-utils,binutils,uuid-dev
+# uuid-dev: the 7.x selftest library links libvfio, which uses libuuid;
+# zstd: the module's btf_facts reads BTF out of 7.x's zstd-compressed vmlinuz
+PKGS=gcc-14,gcc,make,libc6-dev,libelf-dev,sparse,rsync,perl,bc,flex,bison,xz-utils,zstd,binutils,uuid-dev
 
 ensure() {
 	if [ -e "$CHROOT/.ready" ]; then
@@ -74,7 +75,16 @@ headers)
 	load_kernel_env "$name"
 	take_lock chroot
 	ensure
-	[ -e "$CHROOT$KHDR/Makefile" ] && exit 0
+	fix_headers() {
+		# Debian's headers lack scripts/checker-valid.sh (7.x): without it C=2
+		# silently skips sparse. Take it from the same kernel's source.
+		local c
+		c=$(sed -n 's#^include \(.*\)/Makefile$#\1#p' "$CHROOT$KHDR/Makefile" | head -n1)
+		if [ -n "$c" ] && [ -e "$KSRC/scripts/checker-valid.sh" ] && [ ! -e "$CHROOT$c/scripts/checker-valid.sh" ]; then
+			install -m 0755 "$KSRC/scripts/checker-valid.sh" "$CHROOT$c/scripts/checker-valid.sh"
+		fi
+	}
+	[ -e "$CHROOT$KHDR/Makefile" ] && { fix_headers; exit 0; }
 	enter
 	t=(); [ "$name" != backports ] || t=(-t trixie-backports)
 	if [ -e "$CHROOT/.need-update" ] || ! in_root apt-get -q -q install -y --no-install-recommends \
@@ -87,6 +97,7 @@ headers)
 	fi
 	in_root apt-get -q -q clean >&2 || true
 	[ -e "$CHROOT$KHDR/Makefile" ] || die "linux-headers-$KVER missing in the chroot"
+	fix_headers
 	;;
 run)
 	take_lock chroot
