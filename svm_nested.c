@@ -295,13 +295,13 @@ static int relay_svm_verify(void)
 	if (!RELAY_SVM_BTF_FACTS) {
 		pr_err("refusing to load: built without kvm_amd's struct vcpu_svm layout (%s)\n",
 		       RELAY_SVM_BTF_MISSING);
-		return -ENOEXEC;
+		return -EOPNOTSUPP;
 	}
 	if (sizeof(struct kvm_vcpu) != RELAY_SVM_KVM_VCPU_SIZE ||
 	    sizeof(struct kvm_vcpu) > RELAY_SVM_OFF_VMCB) {
 		pr_err("refusing to load: the kvm_amd BTF used at build time is not of the kernel built against (struct kvm_vcpu %u bytes there, %zu here)\n",
 		       RELAY_SVM_KVM_VCPU_SIZE, sizeof(struct kvm_vcpu));
-		return -ENOEXEC;
+		return -EOPNOTSUPP;
 	}
 	ret = relay_svm_btf_read(&crc, &size);
 	if (ret) {
@@ -312,7 +312,7 @@ static int relay_svm_verify(void)
 	if (size != RELAY_SVM_BTF_SIZE || crc != RELAY_SVM_BTF_CRC32) {
 		pr_err("refusing to load: the running kvm_amd is not the one built against (BTF %zu bytes crc %08x, expected %u bytes crc %08x): rebuild kvm-hv-relay for this kernel\n",
 		       size, crc, RELAY_SVM_BTF_SIZE, RELAY_SVM_BTF_CRC32);
-		return -ENOEXEC;
+		return -EOPNOTSUPP;
 	}
 	return 0;
 }
