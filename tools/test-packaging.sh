@@ -129,7 +129,7 @@ fi
 VERSION=$(awk -F'"' '/define RELAY_VERSION/ { print $2 }' "$REPO/kvm_hv_relay.c")
 changes=$(ls "$DEBS"/*.changes 2>/dev/null | head -n1)
 [ -n "$changes" ] || bail lintian "no .changes in $DEBS"
-lintian --fail-on error --pedantic --info "$changes" >"$LOG.lintian" 2>&1
+lintian --fail-on error --display-info --pedantic "$changes" >"$LOG.lintian" 2>&1
 lint_rc=$?
 if [ $lint_rc -eq 0 ]; then
 	ok lintian
