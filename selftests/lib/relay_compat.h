@@ -64,6 +64,8 @@ static inline void relay_guest_load_evmcs(struct vmx_pages *vmx,
 					  struct relay_evmcs_pages *ev,
 					  void *l2_rip, void *l2_rsp)
 {
+	/* 6.1 set this in enable_vp_assist(); later libraries leave it to us. */
+	enable_evmcs = true;
 	GUEST_ASSERT(!evmcs_vmptrld(ev->evmcs_gpa, ev->evmcs));
 	current_evmcs->revision_id = EVMCS_VERSION;
 #ifdef RELAY_LIB_GVA_T
