@@ -35,7 +35,9 @@ shim() {
 	[ -e "$mk" ] && grep -qE '^check:' "$mk" || { echo "# tools/shim: no check target"; return 0; }
 	local rc=0
 	make -s -C "$REPO/tools/shim" check >"$T/shim.out" 2>&1 || rc=$?
-	sed -nE 's/^(not )?ok( [0-9]+)?( -)? ?/\1ok - shim\//p; /^#/p' "$T/shim.out"
+	# their names already start with shim/; add it where they do not
+	sed -nE 's/^(not )?ok( [0-9]+)?( -)? ?/\1ok - /p; /^#/p' "$T/shim.out" |
+		sed -E '/^(not )?ok - /{/^(not )?ok - shim\//!s/^((not )?ok - )/\1shim\//}'
 	if [ $rc -ne 0 ] && ! grep -qE '^not ok' "$T/shim.out"; then
 		tap_fail "shim/make check" "exit $rc"
 		tail -n 15 "$T/shim.out" | sed 's/^/#   /'

@@ -61,7 +61,8 @@ enter() {
 }
 in_root() {
 	chroot "$CHROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-		DEBIAN_FRONTEND=noninteractive TERM=dumb "$@"
+		DEBIAN_FRONTEND=noninteractive TERM=dumb TESTBED_CACHE="$CACHE" TESTBED_OUT="$OUT" \
+		${TESTBED_SELFTESTS:+TESTBED_SELFTESTS="$TESTBED_SELFTESTS"} "$@"
 }
 
 cmd=${1:-}; shift || true
