@@ -117,12 +117,24 @@ for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
 	if [ $mode = check ]; then
 		for n in "${upstream[@]}"; do echo "	t stock/$n /t/upstream/$n"; expect+=("stock/$n"); done
 		echo "	t insmod insmod /lib/mods/kvm_hv_relay.ko"; expect+=(insmod)
-		for n in "${ours[@]}"; do echo "	t selftests/$n /t/ours/$n"; expect+=("selftests/$n"); done
+		for n in "${ours[@]}"; do
+			# optional arguments: a "testbed-args: ..." line in the source
+			a=$(sed -n 's/.*testbed-args:[[:space:]]*\(.*\)$/\1/p' "$REPO/selftests/$n.c" 2>/dev/null |
+				head -n1 | sed 's#[[:space:]]*\*/[[:space:]]*$##')
+			echo "	t selftests/$n /t/ours/$n $a"; expect+=("selftests/$n")
+		done
 		for n in "${upstream[@]}"; do echo "	t relay/$n /t/upstream/$n"; expect+=("relay/$n"); done
 		echo "	t rmmod rmmod kvm_hv_relay"; expect+=(rmmod)
 	else
 		[ $relay = 0 ] || echo "	r insmod /lib/mods/kvm_hv_relay.ko"
-		for c in "${runs[@]}"; do printf '\tr %q\n' "$c"; done
+		for c in "${runs[@]}"; do
+			# selftests find their own ELF through argv[0]: give a path
+			w=${c%% *}
+			for d in ours upstream extra; do
+				[ ! -e "$R/t/$d/$w" ] || { c="/t/$d/$c"; break; }
+			done
+			printf '\tr %q\n' "$c"
+		done
 	fi
 	echo "	:"
 	echo "}"

@@ -10,6 +10,7 @@ set -euo pipefail
 
 name=$1
 load_kernel_env "$name"
+take_lock "build-$name"
 B=$CACHE/build/$KVER
 mkdir -p "$B/logs"
 
