@@ -507,8 +507,7 @@ static void relay_vm_free_rcu(struct rcu_head *head)
 	module_put(THIS_MODULE);
 }
 
-/* Same signature as kvm_vm_ioctl_enable_cap(), for our capability only. */
-static int relay_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
+static int __relay_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 {
 	u64 mask = cap->args[0];
 	struct relay_vm *rvm;
@@ -554,6 +553,19 @@ out:
 	return ret;
 }
 
+/*
+ * Same signature as kvm_vm_ioctl_enable_cap(), for our capability only.  It
+ * may sleep, so the hook took a module reference first: ftrace's own
+ * synchronisation at unregister only covers code that does not sleep.
+ */
+static int relay_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
+{
+	int ret = __relay_enable_cap(kvm, cap);
+
+	module_put(THIS_MODULE);
+	return ret;
+}
+
 static void relay_enable_cap_hook(unsigned long ip, unsigned long parent_ip,
 				  struct ftrace_ops *op,
 				  struct ftrace_regs *fregs)
@@ -561,7 +573,8 @@ static void relay_enable_cap_hook(unsigned long ip, unsigned long parent_ip,
 	struct pt_regs *regs = relay_hook_regs(fregs);
 	struct kvm_enable_cap *cap = (struct kvm_enable_cap *)regs->si;
 
-	if (cap->cap == KVM_CAP_NESTED_HYPERV_HCALL_RELAY)
+	if (cap->cap == KVM_CAP_NESTED_HYPERV_HCALL_RELAY &&
+	    try_module_get(THIS_MODULE))
 		regs->ip = (unsigned long)relay_enable_cap;
 }
 
@@ -588,6 +601,11 @@ int relay_hook_arm(struct relay_hook *hook)
 	int ret;
 
 	strscpy(name, hook->name, sizeof(name));
+	/*
+	 * ftrace_free_filter() leaves the ops pointing at the hashes it freed:
+	 * re-arming after a vendor module reload must start from a fresh ops.
+	 */
+	memset(&hook->ops, 0, sizeof(hook->ops));
 	hook->ops.func = hook->func;
 	hook->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
 			  FTRACE_OPS_FL_RECURSION;
@@ -656,11 +674,62 @@ static const char *relay_arm_all(void)
 	return NULL;
 }
 
+/*
+ * The vendor module may be unloaded and loaded again under us (no VM can
+ * exist then: every VM pins it).  Its functions then move, so the hooks
+ * are disarmed before its text goes away and armed anew on the new copy;
+ * until that succeeds the capability is not announced.
+ */
+static DEFINE_MUTEX(relay_arm_mutex);
+static bool relay_armed;
+
+static bool relay_is_vendor_module(struct module *mod)
+{
+	char name[MODULE_NAME_LEN];
+
+	snprintf(name, sizeof(name), "kvm_%s", relay_vendor->name);
+	return !strcmp(mod->name, name);
+}
+
+static int relay_module_notify(struct notifier_block *nb, unsigned long state,
+			       void *data)
+{
+	struct module *mod = data;
+	const char *missing;
+
+	if (!relay_is_vendor_module(mod))
+		return NOTIFY_DONE;
+
+	mutex_lock(&relay_arm_mutex);
+	if (state == MODULE_STATE_GOING && relay_armed) {
+		relay_disarm_all();
+		relay_armed = false;
+		pr_warn("%s is going away: relay disarmed until it is loaded again\n",
+			mod->name);
+	} else if (state == MODULE_STATE_LIVE && !relay_armed) {
+		missing = relay_arm_all();
+		if (missing) {
+			relay_disarm_all();
+			pr_err("%s reloaded but %s cannot be hooked: relay stays disarmed\n",
+			       mod->name, missing);
+		} else {
+			relay_armed = true;
+			pr_info("%s reloaded: relay armed again\n", mod->name);
+		}
+	}
+	mutex_unlock(&relay_arm_mutex);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block relay_module_nb = {
+	.notifier_call = relay_module_notify,
+};
+
 static int relay_state_show(struct seq_file *m, void *unused)
 {
-	seq_printf(m, "version: %s\nvendor: %s\nsupported: 0x%llx\nvms: %d\n",
+	seq_printf(m, "version: %s\nvendor: %s\nsupported: 0x%llx\narmed: %d\nvms: %d\n",
 		   RELAY_VERSION, relay_vendor->name, relay_supported,
-		   atomic_read(&relay_nr_vms));
+		   READ_ONCE(relay_armed), atomic_read(&relay_nr_vms));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(relay_state);
@@ -713,9 +782,11 @@ static int __init relay_init(void)
 		relay_disarm_all();
 		pr_err("refusing to load: cannot hook %s (is kvm and kvm_%s loaded?)\n",
 		       missing, relay_vendor->name);
-		return -ENOENT;
+		return -ENODEV;
 	}
 	relay_supported = KVM_NESTED_HYPERV_RELAY_ALL;
+	relay_armed = true;
+	register_module_notifier(&relay_module_nb);
 
 	relay_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("state", 0444, relay_debugfs_dir, NULL,
@@ -727,6 +798,7 @@ static int __init relay_init(void)
 
 static void __exit relay_exit_module(void)
 {
+	unregister_module_notifier(&relay_module_nb);
 	debugfs_remove(relay_debugfs_dir);
 	relay_disarm_all();
 	/* State is freed by RCU callbacks that end with module_put(). */

@@ -123,10 +123,19 @@ static long delete_module(const char *name)
 	return syscall(__NR_delete_module, name, O_NONBLOCK);
 }
 
+static void load_module(const char *path, const char *params)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	TEST_ASSERT(fd >= 0, "open %s", path);
+	TEST_ASSERT(!syscall(__NR_finit_module, fd, params, 0),
+		    "loading %s: errno %d", path, errno);
+	close(fd);
+}
+
 static void test_unload(const char *ko, long base)
 {
 	struct kvm_vm *vm = vm_create_barebones();
-	int fd;
 
 	TEST_ASSERT(!enable(vm, KVM_NESTED_HYPERV_RELAY_ALL), "enable");
 	TEST_ASSERT(delete_module("kvm_hv_relay") == -1 &&
@@ -139,13 +148,44 @@ static void test_unload(const char *ko, long base)
 	TEST_ASSERT(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY) == 0,
 		    "stock KVM answers 0 for the capability");
 
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	TEST_ASSERT(fd >= 0, "open %s", ko);
-	TEST_ASSERT(!syscall(__NR_finit_module, fd, "", 0), "reload: errno %d",
-		    errno);
-	close(fd);
+	load_module(ko, "");
 	TEST_ASSERT(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY) ==
 		    KVM_NESTED_HYPERV_RELAY_ALL, "capability back after reload");
+}
+
+/*
+ * kvm_intel/kvm_amd unloaded and loaded again under the relay: its hooks
+ * must follow the new copy, and the capability must not be announced while
+ * the vendor module is away.  The vendor module is expected beside ours.
+ */
+static void test_vendor_reload(const char *ko)
+{
+	char vendor[64], mod[80], path[512];
+	const char *slash = strrchr(ko, '/');
+	struct kvm_vm *vm;
+	FILE *f = fopen(STATE_FILE, "r");
+	char line[128];
+
+	vendor[0] = 0;
+	while (f && fgets(line, sizeof(line), f))
+		sscanf(line, "vendor: %63s", vendor);
+	if (f)
+		fclose(f);
+	TEST_ASSERT(vendor[0], "vendor not in %s", STATE_FILE);
+	snprintf(mod, sizeof(mod), "kvm_%s", vendor);
+	snprintf(path, sizeof(path), "%.*s/%s.ko",
+		 slash ? (int)(slash - ko) : 1, slash ? ko : ".", mod);
+
+	TEST_ASSERT(!delete_module(mod), "rmmod %s: errno %d", mod, errno);
+	TEST_ASSERT(state_value("armed") == 0, "still armed without %s", mod);
+	load_module(path, "nested=1");
+	TEST_ASSERT(state_value("armed") == 1, "not armed again after %s", mod);
+
+	vm = vm_create_barebones();
+	TEST_ASSERT(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY) ==
+		    KVM_NESTED_HYPERV_RELAY_ALL, "capability after the reload");
+	TEST_ASSERT(!enable(vm, KVM_NESTED_HYPERV_RELAY_ALL), "enable after reload");
+	kvm_vm_free(vm);
 }
 
 int main(int argc, char *argv[])
@@ -157,7 +197,7 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(base >= 0);
 
 	ksft_print_header();
-	ksft_set_plan(3);
+	ksft_set_plan(4);
 
 	test_state_follows_vm(base);
 	ksft_test_result_pass("relay_lifecycle_state_follows_vm\n");
@@ -166,8 +206,11 @@ int main(int argc, char *argv[])
 	if (argc > 1) {
 		test_unload(argv[1], base);
 		ksft_test_result_pass("relay_lifecycle_rmmod_busy_then_clean\n");
+		test_vendor_reload(argv[1]);
+		ksft_test_result_pass("relay_lifecycle_vendor_module_reload\n");
 	} else {
 		ksft_test_result_skip("relay_lifecycle_rmmod_busy_then_clean: no module path given\n");
+		ksft_test_result_skip("relay_lifecycle_vendor_module_reload: no module path given\n");
 	}
 	ksft_finished();
 }
