@@ -7,6 +7,8 @@
  *
  * The module's own object count is read from debugfs
  * (/sys/kernel/debug/kvm_hv_relay/state, "vms: N").
+ *
+ * testbed-args: /lib/mods/kvm_hv_relay.ko
  */
 #define _GNU_SOURCE
 #include <errno.h>
