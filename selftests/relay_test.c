@@ -227,12 +227,59 @@ static struct relay_evmcs_pages l1_evmcs;
 #define SYNC_L1_SAW_VMCALL	1
 #define L2_STACK_WORDS		256
 
+/*
+ * An HvPostMessage input block as the TLFS lays it out: connection id,
+ * message type, payload size, reserved, then 240 payload bytes.
+ */
+struct hv_post_message_input {
+	u32 connection_id;
+	u32 reserved;
+	u32 message_type;
+	u32 payload_size;
+	u8 payload[240];
+};
+
+#define DEMO_TEXT	"vmbus hello from L2 "
+
 static void fill_message(u8 *msg)
 {
+	struct hv_post_message_input *m = (void *)msg;
 	int i;
 
-	for (i = 0; i < 256; i++)
-		msg[i] = (u8)(i * 7 + MSG_SEED);
+	m->connection_id = 1;
+	m->reserved = 0;
+	m->message_type = 1;
+	m->payload_size = sizeof(m->payload);
+	for (i = 0; i < (int)sizeof(m->payload); i++)
+		m->payload[i] = i < 200 ? DEMO_TEXT[i % (sizeof(DEMO_TEXT) - 1)] :
+					  (u8)(i * 7 + MSG_SEED);
+}
+
+/* --demo: narrate one relayed post the way a VMM developer would look at it. */
+static bool demo;
+
+static void demo_exit(struct kvm_vm *vm, const struct relay_case *c, u64 in,
+		      const struct kvm_hyperv_exit *hv)
+{
+	const struct hv_post_message_input *m;
+
+	if (!demo)
+		return;
+	printf("L2 issued %s: input 0x%llx (TLFS nested bit 31 set), input block at L2 GPA 0x%llx\n",
+	       l1_config.svm ? "VMMCALL" : "VMCALL", (unsigned long long)c->input,
+	       (unsigned long long)in);
+	printf("VMM got KVM_EXIT_HYPERV, type KVM_EXIT_HYPERV_HCALL:\n");
+	printf("  u.hcall.input     = 0x%llx (HvPostMessage, nested bit cleared)\n",
+	       (unsigned long long)hv->u.hcall.input);
+	printf("  u.hcall.params[0] = 0x%llx (the L1 GPA behind L2's buffer)\n",
+	       (unsigned long long)hv->u.hcall.params[0]);
+	printf("  u.hcall.params[1] = 0x%llx\n",
+	       (unsigned long long)hv->u.hcall.params[1]);
+	m = addr_gpa2hva(vm, hv->u.hcall.params[0]);
+	printf("VMM read the message from L1 memory: connection %u, type %u, %u bytes: \"%.40s...\"\n",
+	       m->connection_id, m->message_type, m->payload_size,
+	       (const char *)m->payload);
+	printf("VMM completes with result 0x%llx\n", (unsigned long long)c->result);
 }
 
 /* VMCALL on Intel, VMMCALL on AMD, as l1_config.svm says. */
@@ -632,6 +679,7 @@ static void run_case(const struct relay_case *c)
 				    "KVM_EXIT_HYPERV of type %u", run->hyperv.type);
 			hv = run->hyperv;
 			nr_exits++;
+			demo_exit(env.vm, c, in, &hv);
 			run->hyperv.u.hcall.result = c->result;
 			continue;
 		}
@@ -731,6 +779,9 @@ static void run_case(const struct relay_case *c)
 			    (unsigned long long)l2_call.rcx,
 			    (unsigned long long)rdx,
 			    (unsigned long long)l2_call.r8);
+	if (demo)
+		printf("L2 continued after the call with RAX = 0x%llx; RCX, RDX and R8 as it left them\n",
+		       (unsigned long long)rax);
 
 	if (env.eventfd >= 0) {
 		u64 count = 0;
@@ -796,7 +847,13 @@ static void report(int status, const char *name)
 
 int main(int argc, char *argv[])
 {
+	const char *only = argc > 1 ? argv[1] : NULL;
 	size_t i;
+
+	if (only && !strcmp(only, "--demo")) {
+		demo = true;
+		only = "relay_post_slow";
+	}
 
 	/* Checked once, before any child runs: a skip is the whole program's. */
 	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_VMX) || kvm_cpu_has(X86_FEATURE_SVM));
@@ -811,7 +868,7 @@ int main(int argc, char *argv[])
 	ksft_set_plan(ARRAY_SIZE(cases) + 1);
 	report(run_child(check_extension_case, NULL), "relay_cap_check_extension");
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		if (argc > 1 && strcmp(argv[1], cases[i].name))
+		if (only && strcmp(only, cases[i].name))
 			ksft_test_result_skip("%s\n", cases[i].name);
 		else
 			report(run_child(run_case, &cases[i]), cases[i].name);

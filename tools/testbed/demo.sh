@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # demo.sh: boot Debian 12's kernel (6.1) under Bochs (Intel VMX, emulated),
-# load kvm_intel nested=1 and kvm_hv_relay, run selftests/relay_demo and show
+# load kvm_intel nested=1 and kvm_hv_relay, run selftests/relay_test --demo and show
 # what it prints: the KVM_EXIT_HYPERV a userspace VMM saw for an L2
 # HvPostMessage. DEMO_KERNEL=, DEMO_VENDOR= pick another boot; V=1 streams
 # the whole serial console.
@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 k=${DEMO_KERNEL:-bookworm} v=${DEMO_VENDOR:-intel}
-prog=relay_demo
+prog=relay_test
 
 log "fetching and building for $k (cached after the first run)"
 "$TB_DIR/fetch.sh" "$k" >/dev/null
@@ -28,7 +28,7 @@ fi
 
 emu=Bochs; [ "$v" = intel ] || emu="QEMU TCG"
 log "booting $KVER under $emu ($v); this takes a few minutes of emulation"
-args=(--kernel "$k" --vendor "$v" --tag demo --run "$prog")
+args=(--kernel "$k" --vendor "$v" --tag demo --run "$prog --demo")
 [ "${V:-0}" = 0 ] || args+=(--console)
 echo "----- $prog on $k/$v (L0 = emulated KVM with kvm_hv_relay) -----"
 rc=0
