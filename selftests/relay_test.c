@@ -640,6 +640,104 @@ static u64 case_in_value(struct relay_env *env, const struct relay_case *c)
 	}
 }
 
+/*
+ * The module's observability, case by case: its per-VM counters file in
+ * KVM's debugfs directory, and (where tracefs is mounted) its trace events.
+ */
+static const char *tracefs;
+
+static bool file_has(const char *path, const char *needle)
+{
+	static char buf[1 << 16];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return false;
+	buf[n] = 0;
+	return strstr(buf, needle);
+}
+
+static void write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+
+	if (fd >= 0) {
+		TEST_ASSERT(write(fd, val, strlen(val)) >= 0, "write %s", path);
+		close(fd);
+	}
+}
+
+static void trace_setup(void)
+{
+	static const char * const roots[] = {
+		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
+	};
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(roots) && !tracefs; i++) {
+		snprintf(path, sizeof(path), "%s/events/kvm_hv_relay/enable", roots[i]);
+		if (!access(path, W_OK)) {
+			write_file(path, "1");
+			tracefs = roots[i];
+		}
+	}
+}
+
+static void trace_clear(void)
+{
+	char path[128];
+
+	if (!tracefs)
+		return;
+	snprintf(path, sizeof(path), "%s/trace", tracefs);
+	write_file(path, "");
+}
+
+static void check_observability(struct relay_env *env, const struct relay_case *c)
+{
+	const char *counter = NULL, *event = NULL;
+	bool post = (c->input & 0xffff) == HC_POST;
+	char path[128];
+
+	switch (c->expect) {
+	case EXPECT_EXIT:
+		counter = post ? "post_exits: 1\n" : "signal_exits: 1\n";
+		event = "kvm_hv_relay_relayed";
+		break;
+	case EXPECT_STATUS:
+		counter = c->eventfd_count ? "signal_eventfd: 1\n" : "rejected: 1\n";
+		event = c->eventfd_count ? "kvm_hv_relay_completed" :
+					   "kvm_hv_relay_rejected";
+		break;
+	case EXPECT_L1:
+		if (c->no_direct_hypercall || c->no_nested_flush) {
+			counter = "unauthorised: 1\n";
+			event = "kvm_hv_relay_unauthorised";
+		}
+		break;
+	}
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/hv_relay",
+		 getpid(), env->vm->fd);
+	if (c->mask && counter)
+		TEST_ASSERT(file_has(path, counter), "%s lacks \"%.*s\"", path,
+			    (int)strlen(counter) - 1, counter);
+	if (c->expect == EXPECT_EXIT && c->mask_after == 0)
+		TEST_ASSERT(file_has(path, "completed: 1\n"),
+			    "%s: the completion was not counted", path);
+
+	if (tracefs && event) {
+		snprintf(path, sizeof(path), "%s/trace", tracefs);
+		TEST_ASSERT(file_has(path, event), "no %s trace event", event);
+	}
+}
+
 static void run_case(const struct relay_case *c)
 {
 	u64 in, out = 0xdead000ULL, rax, rdx;
@@ -792,6 +890,7 @@ static void run_case(const struct relay_case *c)
 			    "eventfd count %llu, want %d",
 			    (unsigned long long)count, c->eventfd_count);
 	}
+	check_observability(&env, c);
 	kvm_vm_free(env.vm);
 }
 
@@ -819,7 +918,10 @@ static void check_extension(void)
 static int run_child(void (*fn)(const struct relay_case *),
 		     const struct relay_case *c)
 {
-	pid_t pid = fork();
+	pid_t pid;
+
+	trace_clear();
+	pid = fork();
 	int status;
 
 	if (pid == 0) {
@@ -861,7 +963,10 @@ int main(int argc, char *argv[])
 		TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_ENLIGHTENED_VMCS));
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY));
 
+	trace_setup();
 	ksft_print_header();
+	if (!tracefs)
+		ksft_print_msg("tracefs not available: trace events not checked\n");
 	if (demo) {
 		ksft_set_plan(1);
 		report(run_child(run_case, &cases[0]), cases[0].name);
