@@ -10,7 +10,11 @@
 #include <linux/kvm_host.h>
 #include <linux/eventfd.h>
 #include <linux/ftrace.h>
+#include <linux/fs.h>
+#include <linux/module.h>
 #include <linux/static_call.h>
+#include <linux/string.h>
+#include <linux/magic.h>
 #include <asm/svm.h>
 
 /*
@@ -139,6 +143,31 @@ static inline int relay_nested_npt_level(struct kvm_vcpu *vcpu)
  * time by btf_facts (see Kbuild); svm_nested.c verifies them at load.
  */
 #include "svm_btf.h"
+
+/*
+ * Is @file a KVM VM fd?  KVM's own answer, file_is_kvm() (f_op is KVM's
+ * kvm_vm_fops), is exported to every module up to 6.x but only to kvm_intel
+ * and kvm_amd from 7.x on; Kbuild reads which from the target's
+ * Module.symvers.  Without it: an anonymous inode named "kvm-vm" (only kernel
+ * code chooses such a name, and in KVM only the VM file has this one) whose
+ * file operations belong to KVM.  kvm_init() makes the vendor module the
+ * owner of kvm_vm_fops (6.12 and 7.x; 6.1's has none, but exports
+ * file_is_kvm()), so the owner is kvm_intel or kvm_amd, or kvm itself.
+ */
+static inline bool relay_file_is_kvm_vm(struct file *file)
+{
+#ifdef RELAY_HAVE_FILE_IS_KVM
+	return file_is_kvm(file);
+#else
+	const struct module *owner = file->f_op->owner;
+
+	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC ||
+	    strcmp(file_dentry(file)->d_name.name, "kvm-vm") || !owner)
+		return false;
+	return !strcmp(owner->name, "kvm_intel") ||
+	       !strcmp(owner->name, "kvm_amd") || !strcmp(owner->name, "kvm");
+#endif
+}
 
 /* The argument and return-address registers an ftrace hook sees at entry. */
 static inline struct pt_regs *relay_hook_regs(struct ftrace_regs *fregs)

@@ -507,14 +507,23 @@ static void relay_vm_free_rcu(struct rcu_head *head)
 	module_put(THIS_MODULE);
 }
 
-static int __relay_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
+/**
+ * relay_set_mask() - select the relayed classes of one VM
+ * @kvm: the VM; the caller holds a reference on it
+ * @mask: KVM_NESTED_HYPERV_RELAY_* classes, 0 to relay nothing
+ *
+ * The one place a mask is set, for KVM_ENABLE_CAP and for /dev/kvm_hv_relay
+ * alike.  Process context, may sleep; the caller keeps the module pinned.
+ *
+ * Return: 0, -EINVAL for a class the module does not support, -ENOMEM, or
+ * -ENODEV when the module is going away.  On error nothing changed.
+ */
+int relay_set_mask(struct kvm *kvm, u64 mask)
 {
-	u64 mask = cap->args[0];
 	struct relay_vm *rvm;
 	int ret = 0;
 
-	if (cap->flags || cap->args[1] || cap->args[2] || cap->args[3] ||
-	    (mask & ~relay_supported))
+	if (mask & ~relay_supported)
 		return -EINVAL;
 
 	mutex_lock(&relay_enable_mutex);
@@ -553,6 +562,26 @@ out:
 	return ret;
 }
 
+/**
+ * relay_get_mask() - the relayed classes of one VM
+ * @kvm: the VM; the caller holds a reference on it
+ * @mask: receives the mask, 0 when the VM has no relay state
+ *
+ * Return: whether the VM has relay state (a non-zero mask was set once).
+ */
+bool relay_get_mask(struct kvm *kvm, u64 *mask)
+{
+	struct relay_vm *rvm;
+	bool found;
+
+	rcu_read_lock();
+	rvm = relay_vm_find(kvm);
+	found = rvm;
+	*mask = rvm ? READ_ONCE(rvm->mask) : 0;
+	rcu_read_unlock();
+	return found;
+}
+
 /*
  * Same signature as kvm_vm_ioctl_enable_cap(), for our capability only.  It
  * may sleep, so the hook took a module reference first: ftrace's own
@@ -560,8 +589,10 @@ out:
  */
 static int relay_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 {
-	int ret = __relay_enable_cap(kvm, cap);
+	int ret = -EINVAL;
 
+	if (!cap->flags && !cap->args[1] && !cap->args[2] && !cap->args[3])
+		ret = relay_set_mask(kvm, cap->args[0]);
 	module_put(THIS_MODULE);
 	return ret;
 }
@@ -683,6 +714,16 @@ static const char *relay_arm_all(void)
 static DEFINE_MUTEX(relay_arm_mutex);
 static bool relay_armed;
 
+/*
+ * Whether the hooks are armed, and so whether state set now will be freed
+ * with its VM.  Stable while the caller holds a VM: the VM pins the vendor
+ * module, whose unload and reload are the only changes.
+ */
+bool relay_is_armed(void)
+{
+	return READ_ONCE(relay_armed);
+}
+
 static bool relay_is_vendor_module(struct module *mod)
 {
 	char name[MODULE_NAME_LEN];
@@ -757,6 +798,7 @@ static void __init relay_log_loaded(void)
 static int __init relay_init(void)
 {
 	const char *missing;
+	int ret;
 
 	if (!RELAY_HAVE_KVM_HYPERV) {
 		pr_err("refusing to load: this KVM is built without CONFIG_KVM_HYPERV\n");
@@ -771,15 +813,23 @@ static int __init relay_init(void)
 		return -EOPNOTSUPP;
 	}
 	if (relay_vendor->verify) {
-		int ret = relay_vendor->verify();
-
+		ret = relay_vendor->verify();
 		if (ret)
 			return ret;
+	}
+
+	/* Answers -ENODEV until the hooks are armed: see relay_is_armed(). */
+	ret = relay_dev_register();
+	if (ret) {
+		pr_err("refusing to load: cannot register /dev/%s: %d\n",
+		       KBUILD_MODNAME, ret);
+		return ret;
 	}
 
 	missing = relay_arm_all();
 	if (missing) {
 		relay_disarm_all();
+		relay_dev_unregister();
 		pr_err("refusing to load: cannot hook %s (is kvm and kvm_%s loaded?)\n",
 		       missing, relay_vendor->name);
 		return -ENODEV;
@@ -798,6 +848,7 @@ static int __init relay_init(void)
 
 static void __exit relay_exit_module(void)
 {
+	relay_dev_unregister();
 	unregister_module_notifier(&relay_module_nb);
 	debugfs_remove(relay_debugfs_dir);
 	relay_disarm_all();

@@ -131,4 +131,13 @@ void relay_fault_in(struct kvm_vcpu *vcpu);
 void relay_handler_hook(unsigned long ip, unsigned long parent_ip,
 			struct ftrace_ops *op, struct ftrace_regs *fregs);
 
+/* Per-VM mask, shared by KVM_ENABLE_CAP and /dev/kvm_hv_relay. */
+int relay_set_mask(struct kvm *kvm, u64 mask);
+bool relay_get_mask(struct kvm *kvm, u64 *mask);
+bool relay_is_armed(void);
+
+/* relay_dev.c: /dev/kvm_hv_relay */
+int relay_dev_register(void);
+void relay_dev_unregister(void);
+
 #endif /* KVM_HV_RELAY_H */

@@ -32,6 +32,7 @@
 #define _UAPI_LINUX_KVM_HV_RELAY_H
 
 #include <linux/const.h>
+#include <linux/ioctl.h>
 #include <linux/types.h>
 
 #define KVM_CAP_NESTED_HYPERV_HCALL_RELAY	0x4f564d52
@@ -46,5 +47,46 @@
 
 /* The TLFS "nested" bit of the hypercall input value; cleared when relayed. */
 #define KVM_NESTED_HYPERV_RELAY_NESTED_BIT	_BITULL(31)
+
+/*
+ * /dev/kvm_hv_relay: the relay mask of a VM the caller did not create.
+ *
+ * KVM fails every ioctl on a VM fd with EIO in a process other than the one
+ * that created the VM, a duplicate taken with pidfd_getfd() included, so a
+ * management tool cannot use KVM_ENABLE_CAP on a running VMM's VM.  It passes
+ * such a duplicate to these ioctls instead: @vm_fd is a KVM VM fd in the
+ * caller's own fd table.  The device is 0600 root and both ioctls also need
+ * CAP_SYS_ADMIN.  The layout is the same for 32-bit and 64-bit callers.
+ *
+ * KVM_HV_RELAY_SET_VM_MASK sets the VM's mask exactly as KVM_ENABLE_CAP with
+ * args[0] = @mask would; @flags must be 0.
+ *
+ * KVM_HV_RELAY_GET_VM_MASK returns the VM's mask in @mask; @flags must be 0
+ * on entry and has KVM_HV_RELAY_VM_HAS_STATE on return when the VM has relay
+ * state (a non-zero mask was set once); @mask is ignored on entry.
+ *
+ * Errors: EBADF (@vm_fd is not an open fd), EINVAL (not a KVM VM fd,
+ * non-zero @flags on entry, a class the module does not support), EPERM (no
+ * CAP_SYS_ADMIN), ENODEV (the relay is disarmed), ENOMEM, EFAULT.
+ *
+ * Type 0xBD is listed nowhere in Documentation/userspace-api/ioctl/
+ * ioctl-number.rst of Linux 6.1 to 7.3, nor used by any in-tree header.
+ */
+#define KVM_HV_RELAY_DEVICE		"/dev/kvm_hv_relay"
+
+struct kvm_hv_relay_vm_mask {
+	__s32 vm_fd;
+	__u32 flags;
+	__u64 mask;
+};
+
+/* KVM_HV_RELAY_GET_VM_MASK, @flags on return */
+#define KVM_HV_RELAY_VM_HAS_STATE	_BITUL(0)
+
+#define KVM_HV_RELAY_IOCTL_TYPE		0xBD
+#define KVM_HV_RELAY_SET_VM_MASK	\
+	_IOW(KVM_HV_RELAY_IOCTL_TYPE, 0x00, struct kvm_hv_relay_vm_mask)
+#define KVM_HV_RELAY_GET_VM_MASK	\
+	_IOWR(KVM_HV_RELAY_IOCTL_TYPE, 0x01, struct kvm_hv_relay_vm_mask)
 
 #endif /* _UAPI_LINUX_KVM_HV_RELAY_H */
