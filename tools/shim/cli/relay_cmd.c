@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * "relay enable|disable|status --pid PID": act on a running VMM's VM through
- * a duplicate of its VM fd.
+ * a duplicate of its VM fd, handed to /dev/kvm_hv_relay (KVM itself refuses
+ * VM ioctls from any process but the VM's creator).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -127,6 +128,61 @@ static void print_counters(pid_t pid, int target_fd)
 	fclose(f);
 }
 
+/* The VM's own mask, through the device; a note instead when it cannot. */
+static void print_vm_mask(pid_t pid, int target_fd)
+{
+	struct hvr_error err;
+	bool has_state;
+	uint64_t mask;
+	int fd, dev, ret;
+	char buf[64];
+
+	fd = hvr_vm_fd_grab(pid, target_fd, &err);
+	if (fd < 0) {
+		printf("mask: unknown: %s\n", err.msg);
+		return;
+	}
+	dev = hvr_relay_dev_open(&err);
+	ret = dev < 0 ? dev : hvr_relay_get_mask(dev, fd, &mask, &has_state, &err);
+	if (dev >= 0)
+		close(dev);
+	close(fd);
+	if (ret)
+		printf("mask: unknown: %s\n", err.msg);
+	else if (!has_state)
+		printf("mask: 0x0 (none; the relay was never enabled for this VM)\n");
+	else
+		printf("mask: 0x%llx (%s)\n", (unsigned long long)mask,
+		       relay_mask_str(mask, buf, sizeof(buf)));
+}
+
+static int relay_status(pid_t pid, int target_fd)
+{
+	struct hvr_error err;
+	uint64_t supported;
+	char buf[64];
+	int fd, ret;
+
+	/* The supported mask is the same on /dev/kvm, which anyone may ask. */
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return fail("/dev/kvm: %s", strerror(errno));
+	ret = hvr_relay_query(fd, &supported, &err);
+	close(fd);
+	if (ret)
+		return fail("%s", err.msg);
+	printf("pid %d, VM fd %d\n", (int)pid, target_fd);
+	if (!supported) {
+		printf("supported: none (kvm_hv_relay is not loaded)\n");
+		return 0;
+	}
+	printf("supported: 0x%llx (%s)\n", (unsigned long long)supported,
+	       relay_mask_str(supported, buf, sizeof(buf)));
+	print_vm_mask(pid, target_fd);
+	print_counters(pid, target_fd);
+	return 0;
+}
+
 enum action { ENABLE, DISABLE, STATUS };
 
 int cmd_relay(int argc, char **argv)
@@ -138,9 +194,9 @@ int cmd_relay(int argc, char **argv)
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	uint64_t mask = HVR_RELAY_ALL, supported;
+	uint64_t mask = HVR_RELAY_ALL;
 	bool have_mask = false;
-	int want_fd = -1, target_fd = -1, fd, opt, ret;
+	int want_fd = -1, target_fd = -1, fd, dev, opt, ret;
 	struct hvr_error err;
 	enum action act;
 	const char *a;
@@ -200,32 +256,16 @@ int cmd_relay(int argc, char **argv)
 	if (ret)
 		return ret;
 
-	if (act == STATUS) {
-		/*
-		 * KVM answers VM-fd ioctls only to the VM's own process, and the
-		 * supported mask is the same on /dev/kvm, so ask there.
-		 */
-		fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			return fail("/dev/kvm: %s", strerror(errno));
-		ret = hvr_relay_query(fd, &supported, &err);
-		close(fd);
-		if (ret)
-			return fail("%s", err.msg);
-		printf("pid %ld, VM fd %d\n", pid, target_fd);
-		if (supported)
-			printf("supported: 0x%llx (%s)\n", (unsigned long long)supported,
-			       relay_mask_str(supported, buf, sizeof(buf)));
-		else
-			printf("supported: none (kvm_hv_relay is not loaded)\n");
-		print_counters((pid_t)pid, target_fd);
-		return 0;
-	}
+	if (act == STATUS)
+		return relay_status((pid_t)pid, target_fd);
 
 	fd = hvr_vm_fd_grab((pid_t)pid, target_fd, &err);
 	if (fd < 0)
 		return fail("%s", err.msg);
-	ret = hvr_relay_enable(fd, mask, &err);
+	dev = hvr_relay_dev_open(&err);
+	ret = dev < 0 ? dev : hvr_relay_set_mask(dev, fd, mask, &err);
+	if (dev >= 0)
+		close(dev);
 	close(fd);
 	if (ret)
 		return fail("pid %ld, VM fd %d: %s", pid, target_fd, err.msg);

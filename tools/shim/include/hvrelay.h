@@ -440,6 +440,47 @@ int hvr_relay_query(int fd, uint64_t *mask, struct hvr_error *err);
 int hvr_relay_enable(int vm_fd, uint64_t mask, struct hvr_error *err);
 
 /**
+ * hvr_relay_dev_open() - open the kvm_hv_relay module's device
+ * @err: optional; ENOENT (module not loaded) and EACCES (root only) explained
+ *
+ * /dev/kvm_hv_relay sets the mask of a VM this process did not create, which
+ * KVM_ENABLE_CAP cannot: see hvr_relay_set_mask().
+ *
+ * Return: the device fd (close it when done), or a negative errno.
+ */
+int hvr_relay_dev_open(struct hvr_error *err);
+
+/**
+ * hvr_relay_set_mask() - select the relayed classes of any VM
+ * @dev_fd: from hvr_relay_dev_open()
+ * @vm_fd: a KVM VM fd of this process, e.g. from hvr_vm_fd_grab()
+ * @mask: HVR_RELAY_* bits; 0 disables the relay
+ * @err: optional
+ *
+ * KVM_HV_RELAY_SET_VM_MASK: the same effect as hvr_relay_enable() in the
+ * VM's own process.  Needs CAP_SYS_ADMIN.
+ *
+ * Return: 0, -EBADF (@vm_fd is not open), -EINVAL (@vm_fd is not a KVM VM,
+ * or a class the module does not support), -EPERM, -ENODEV (the relay is
+ * disarmed) or another negative errno.
+ */
+int hvr_relay_set_mask(int dev_fd, int vm_fd, uint64_t mask, struct hvr_error *err);
+
+/**
+ * hvr_relay_get_mask() - the relayed classes of any VM
+ * @dev_fd: from hvr_relay_dev_open()
+ * @vm_fd: a KVM VM fd of this process
+ * @mask: receives the VM's HVR_RELAY_* mask (0 when it has no relay state)
+ * @has_state: optional; receives whether the VM has relay state, i.e. a
+ *	non-zero mask was set once (its counters exist)
+ * @err: optional
+ *
+ * Return: 0 or a negative errno, as hvr_relay_set_mask().
+ */
+int hvr_relay_get_mask(int dev_fd, int vm_fd, uint64_t *mask, bool *has_state,
+		       struct hvr_error *err);
+
+/**
  * hvr_vm_fds() - the KVM VM fds a process holds
  * @pid: the process
  * @fds: receives the fd numbers, as seen by @pid, ascending
@@ -460,8 +501,8 @@ int hvr_vm_fds(pid_t pid, int *fds, unsigned int max, struct hvr_error *err);
  *
  * Uses pidfd_open() and pidfd_getfd() (Linux >= 5.6).  The new fd refers to
  * the same VM, but stock KVM fails VM ioctls on it with EIO because the
- * caller's mm is not the VM's: use it to name the VM (e.g. to an interface
- * of the kvm_hv_relay module), not for KVM_ENABLE_CAP.
+ * caller's mm is not the VM's: use it to name the VM, e.g. to
+ * hvr_relay_set_mask(), not for KVM_ENABLE_CAP.
  *
  * Return: the new fd (close it when done), or a negative errno.
  */

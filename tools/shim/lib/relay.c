@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The kvm_hv_relay capability, and reaching a running VMM's VM fd.
+ * The kvm_hv_relay capability, reaching a running VMM's VM fd, and the
+ * module's /dev/kvm_hv_relay, which accepts such a fd.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -60,7 +61,8 @@ int hvr_relay_enable(int vm_fd, uint64_t mask, struct hvr_error *err)
 	ret = -errno;
 	if (ret == -EIO)
 		return hvr_fail(err, ret, "KVM_ENABLE_CAP(relay, 0x%llx): %s (" FOREIGN_MM_HINT
-				", or the VM is dead)", (unsigned long long)mask, strerror(-ret));
+				", or the VM is dead; from outside the VMM use "
+				KVM_HV_RELAY_DEVICE ")", (unsigned long long)mask, strerror(-ret));
 	if (ret != -EINVAL)
 		return hvr_fail(err, ret, "KVM_ENABLE_CAP(relay, 0x%llx): %s",
 				(unsigned long long)mask, strerror(-ret));
@@ -75,6 +77,79 @@ int hvr_relay_enable(int vm_fd, uint64_t mask, struct hvr_error *err)
 	return hvr_fail(err, ret,
 			"KVM_ENABLE_CAP(relay, 0x%llx): %s (the module supports mask 0x%llx)",
 			(unsigned long long)mask, strerror(-ret), (unsigned long long)supported);
+}
+
+int hvr_relay_dev_open(struct hvr_error *err)
+{
+	int fd = open(KVM_HV_RELAY_DEVICE, O_RDWR | O_CLOEXEC);
+	int ret = -errno;
+
+	if (fd >= 0)
+		return fd;
+	if (ret == -ENOENT)
+		return hvr_fail(err, ret,
+				"%s: %s (the kvm_hv_relay module is not loaded, or is older than the device)",
+				KVM_HV_RELAY_DEVICE, strerror(-ret));
+	if (ret == -EACCES || ret == -EPERM)
+		return hvr_fail(err, ret, "%s: %s (root only)", KVM_HV_RELAY_DEVICE,
+				strerror(-ret));
+	return hvr_fail(err, ret, "%s: %s", KVM_HV_RELAY_DEVICE, strerror(-ret));
+}
+
+/* The device's errors, for one VM fd of this process. */
+static int relay_dev_fail(struct hvr_error *err, int ret, const char *op, int vm_fd,
+			  uint64_t mask)
+{
+	const char *why = "";
+
+	switch (ret) {
+	case -EBADF:
+		why = " (not an open fd)";
+		break;
+	case -EINVAL:
+		why = " (not a KVM VM fd, or a class the module does not support)";
+		break;
+	case -EPERM:
+		why = " (needs CAP_SYS_ADMIN)";
+		break;
+	case -ENODEV:
+		why = " (the relay is disarmed: see dmesg)";
+		break;
+	case -ENOTTY:
+		why = " (not " KVM_HV_RELAY_DEVICE ")";
+		break;
+	}
+	if (!strcmp(op, "KVM_HV_RELAY_SET_VM_MASK"))
+		return hvr_fail(err, ret, "%s(fd %d, 0x%llx): %s%s", op, vm_fd,
+				(unsigned long long)mask, strerror(-ret), why);
+	return hvr_fail(err, ret, "%s(fd %d): %s%s", op, vm_fd, strerror(-ret), why);
+}
+
+int hvr_relay_set_mask(int dev_fd, int vm_fd, uint64_t mask, struct hvr_error *err)
+{
+	struct kvm_hv_relay_vm_mask m;
+
+	memset(&m, 0, sizeof(m));
+	m.vm_fd = vm_fd;
+	m.mask = mask;
+	if (ioctl(dev_fd, KVM_HV_RELAY_SET_VM_MASK, &m))
+		return relay_dev_fail(err, -errno, "KVM_HV_RELAY_SET_VM_MASK", vm_fd, mask);
+	return 0;
+}
+
+int hvr_relay_get_mask(int dev_fd, int vm_fd, uint64_t *mask, bool *has_state,
+		       struct hvr_error *err)
+{
+	struct kvm_hv_relay_vm_mask m;
+
+	memset(&m, 0, sizeof(m));
+	m.vm_fd = vm_fd;
+	if (ioctl(dev_fd, KVM_HV_RELAY_GET_VM_MASK, &m))
+		return relay_dev_fail(err, -errno, "KVM_HV_RELAY_GET_VM_MASK", vm_fd, 0);
+	*mask = m.mask;
+	if (has_state)
+		*has_state = m.flags & KVM_HV_RELAY_VM_HAS_STATE;
+	return 0;
 }
 
 static int cmp_int(const void *a, const void *b)

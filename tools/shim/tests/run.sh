@@ -96,6 +96,7 @@ amd="--host-cpuid $fix/amd-host.cpuid"
 expect help 0 "Enlightenment spec" "$cli" --help
 expect help-show 0 "--host-cpuid FILE" "$cli" help show
 expect help-relay-option 0 "pidfd_getfd" "$cli" relay --help
+expect help-relay-device 0 "/dev/kvm_hv_relay" "$cli" relay --help
 expect help-check-option 0 "KVM_CAP_HYPERV_ENLIGHTENED_VMCS" "$cli" check --help
 expect no-command 2 "no command given" "$cli"
 expect unknown-command 2 "unknown command 'frobnicate'" "$cli" frobnicate

@@ -613,6 +613,39 @@ static void test_ioctl_errors(void)
 	report("ioctl/errors-on-a-non-kvm-fd");
 }
 
+static void test_relay_device(void)
+{
+	struct hvr_error err;
+	bool has_state = true;
+	uint64_t mask = 7;
+	int fd = open("/dev/null", O_RDWR), dev;
+
+	EXPECT(fd >= 0);
+	/* /dev/null standing in for the device: the request never reaches it. */
+	EXPECT(hvr_relay_set_mask(fd, 3, HVR_RELAY_ALL, &err) == -ENOTTY);
+	EXPECT(!strcmp(err.msg, "KVM_HV_RELAY_SET_VM_MASK(fd 3, 0x3): Inappropriate ioctl for device (not /dev/kvm_hv_relay)"));
+	EXPECT(hvr_relay_get_mask(fd, 3, &mask, &has_state, &err) == -ENOTTY);
+	EXPECT(!strncmp(err.msg, "KVM_HV_RELAY_GET_VM_MASK(fd 3): ", 32));
+	EXPECT(mask == 7 && has_state);
+	if (fd >= 0)
+		close(fd);
+
+	dev = hvr_relay_dev_open(&err);
+	if (dev >= 0) {
+		printf("# /dev/kvm_hv_relay exists here: its open errors not exercised\n");
+		EXPECT(hvr_relay_set_mask(dev, 0, 0, &err) == -EINVAL);
+		EXPECT(strstr(err.msg, "not a KVM VM fd") != NULL);
+		EXPECT(hvr_relay_set_mask(dev, -1, 0, &err) == -EBADF);
+		close(dev);
+	} else if (dev == -ENOENT) {
+		EXPECT(!strcmp(err.msg, "/dev/kvm_hv_relay: No such file or directory (the kvm_hv_relay module is not loaded, or is older than the device)"));
+	} else {
+		EXPECT(dev == -EACCES || dev == -EPERM);
+		EXPECT(strstr(err.msg, "(root only)") != NULL);
+	}
+	report("ioctl/relay-device");
+}
+
 static void test_pid_fds(void)
 {
 	struct hvr_error err;
@@ -655,6 +688,7 @@ int main(int argc, char **argv)
 	test_merge();
 	test_host_parse();
 	test_ioctl_errors();
+	test_relay_device();
 	test_pid_fds();
 	return failures ? 1 : 0;
 }
