@@ -771,6 +771,9 @@ static int relay_state_show(struct seq_file *m, void *unused)
 	seq_printf(m, "version: %s\nvendor: %s\nsupported: 0x%llx\narmed: %d\nvms: %d\n",
 		   RELAY_VERSION, relay_vendor->name, relay_supported,
 		   READ_ONCE(relay_armed), atomic_read(&relay_nr_vms));
+	/* A VM's state: one relay_vm plus a relay_vcpu per possible vCPU. */
+	seq_printf(m, "vm_bytes: %zu\nvcpu_bytes: %zu\n",
+		   sizeof(struct relay_vm), sizeof(struct relay_vcpu));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(relay_state);
