@@ -106,6 +106,8 @@ for f in "$B"/bin/ours/*; do
 		ours+=("$n"); cp "$f" "$R/t/ours/"
 	fi
 done
+# programs built for selftests to run (the static kvm-hv-relay CLI)
+for f in "$B"/bin/extra/*; do cp "$f" "$R/t/extra/"; done
 for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
 
 # --- the plan -----------------------------------------------------------------

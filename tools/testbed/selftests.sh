@@ -82,6 +82,20 @@ for s in "${srcs[@]}"; do
 		grep -E 'error|undefined' "$B/logs/ours-$n.log" | head -n 10 | sed 's/^/#   /'
 	fi
 done
+# the kvm-hv-relay CLI, static, for selftests that run it (/t/extra in the guest)
+mkdir -p "$B/bin/extra"
+if [ -e "$REPO/tools/shim/Makefile" ]; then
+	if make -C "$REPO/tools/shim" STATIC=1 B="$B/shim" "$B/shim/kvm-hv-relay" \
+		>"$B/logs/shim.log" 2>&1; then
+		[ "$B/bin/extra/kvm-hv-relay" -nt "$B/shim/kvm-hv-relay" ] ||
+			strip -o "$B/bin/extra/kvm-hv-relay" "$B/shim/kvm-hv-relay"
+		tap_ok "$name/build/shim-static"
+	else
+		rm -f "$B/bin/extra/kvm-hv-relay"
+		tap_fail "$name/build/shim-static" "make -C tools/shim STATIC=1 failed"
+		tail_log "$B/logs/shim.log"
+	fi
+fi
 # binaries of tests whose source is gone
 for b in "$B"/bin/ours/*; do
 	[ -e "$OURS_DIR/$(basename "$b").c" ] || rm -f "$b"
