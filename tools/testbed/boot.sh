@@ -18,12 +18,14 @@
 #   --tag <tag>        log name suffix for --run (default "run")
 #   --timeout <s>      per-program timeout in guest seconds (default 120)
 #   --watchdog <s>     host watchdog for the whole boot (default from the plan)
+#   --qemu-arg <arg>   (repeatable, amd) extra QEMU argument, e.g. "-icount"
+#                      "shift=0" for a guest TSC that counts instructions
 # Needs build.sh <kernel> to have run. Logs: out/logs/<kernel>-<vendor>[-tag].log
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel= vendor= mode= relay=1 console=0 tag=run tmo=120 watchdog=
-runs=() progs=()
+runs=() progs=() qemu_args=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--tag) tag=$2; shift ;;
 	--timeout) tmo=$2; shift ;;
 	--watchdog) watchdog=$2; shift ;;
+	--qemu-arg) qemu_args+=("$2"); shift ;;
 	*) die "boot.sh: unknown argument '$1'" ;;
 	esac
 	shift
@@ -188,7 +191,7 @@ if [ $vendor = intel ]; then
 else
 	[ -n "$watchdog" ] || watchdog=$((120 + 20 * n_tests))
 	cmd=(qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 1 -nographic -no-reboot
-		-kernel "$VMLINUZ" -initrd "$W/initrd.gz" -append "$APPEND")
+		-kernel "$VMLINUZ" -initrd "$W/initrd.gz" -append "$APPEND" ${qemu_args[@]+"${qemu_args[@]}"})
 fi
 
 log "boot $PFX ($KVER): ${#upstream[@]} upstream, ${#ours[@]} selftests, watchdog ${watchdog}s"

@@ -17,7 +17,7 @@ mkdir -p "$B/logs"
 # our module sources: tracked and new files, minus what is not the module
 mod_files() {
 	(cd "$REPO" && { git ls-files -co --exclude-standard 2>/dev/null || find . -type f -printf '%P\n'; } |
-		grep -vE '^(\.git|\.cache|out|tools|selftests|Documentation|\.ci)/' |
+		grep -vE '^(\.git|\.cache|out|tools|selftests|bench|Documentation|\.ci)/' |
 		grep -vE '^(README|\.gitignore|\.checkpatch)' | sort -u |
 		while read -r f; do [ -f "$f" ] && echo "$f"; done)
 }
