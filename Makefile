@@ -154,4 +154,9 @@ check: deps
 demo: deps
 	@tools/testbed/demo.sh
 
-.PHONY: deps fetch check demo
+# Not part of check: each kernel and vendor booted once more, without the
+# module, which the benchmark loads itself (Documentation/bench.rst).
+bench: deps
+	@KERNELS="$(KERNELS)" VENDORS="$(VENDORS)" tools/testbed/bench.sh
+
+.PHONY: deps fetch check demo bench
