@@ -3,10 +3,10 @@
  * relay_test: the kvm_hv_relay contract, one table row per case, on Intel
  * and on AMD.
  *
- * L1 guest code plays hvix64: it enables the VP assist page, runs L2 through
- * an enlightened VMCS with EPT (Intel) or a VMCB12 with Hyper-V
- * enlightenments and nested paging (AMD, lib/relay_svm.h) and authorises L2
- * (or, per case, does not).  L2 issues one hypercall.  The stage-2 tables
+ * L1 guest code (lib/relay_nested.h) plays hvix64: it enables the VP assist
+ * page, runs L2 through an enlightened VMCS with EPT (Intel) or a VMCB12 with
+ * Hyper-V enlightenments and nested paging (AMD) and authorises L2 (or, per
+ * case, does not).  L2 issues one hypercall.  The stage-2 tables
  * map L1 memory 1:1 for L2's code and data, plus an alias window far above
  * L1 memory: the GPAs L2 passes point into that window, so an L2 GPA that
  * reaches the VMM untranslated is caught.
@@ -27,39 +27,12 @@
 #include "test_util.h"
 #include "kvm_util.h"
 #include "processor.h"
-#include "vmx.h"
-#include "evmcs.h"
 
-#include <linux/kvm_hv_relay.h>
-#include "lib/relay_compat.h"
-
-#define HV_STATUS_SUCCESS		0
-#define HV_STATUS_INVALID_INPUT		3
-#define HV_STATUS_INVALID_ALIGNMENT	4
-
-#define HC_POST		0x005cULL
-#define HC_SIGNAL	0x005dULL
-#define HC_FAST		BIT_ULL(16)
-#define HC_NESTED	BIT_ULL(31)
-/* A plain, non-nested call that L0 never keeps: L2's way back to L1. */
-#define HC_BACK_TO_L1	0x0001ULL
-
-/* L2 GPA window, PML4 slot 1 of L1's EPT for L2: never L1 memory. */
-#define ALIAS_BASE	(1ULL << 39)
-enum alias_page {
-	ALIAS_MSG,		/* -> the message page, readable */
-	ALIAS_XONLY,		/* -> the message page, execute-only */
-	ALIAS_HOLE,		/* not present */
-	ALIAS_OUTSIDE,		/* readable, but to an L1 GPA in no memslot */
-	ALIAS_OPERAND,		/* -> the signal operand page */
-	ALIAS_NR,
-};
-#define OUTSIDE_L1_GPA	(0x7fULL << 32)
+#include "lib/relay_nested.h"
 
 #define CONN_ID		5
 #define MSG_SEED	0x5a
 
-enum l2_mode { L2_LONG, L2_COMPAT, L2_USER };
 enum expect { EXPECT_EXIT, EXPECT_STATUS, EXPECT_L1 };
 enum gpa_kind { GPA_RAW, GPA_ALIAS, GPA_L1_MSG };
 
@@ -145,6 +118,15 @@ static const struct relay_case cases[] = {
 	{ .name = "relay_bad_outside_memory", .mask = 3, .input = POST_SLOW,
 	  .in_kind = GPA_ALIAS, .in = ALIAS_OUTSIDE * 4096ULL,
 	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
+	{ .name = "relay_bad_kvm_private_memslot", .mask = 3, .input = POST_SLOW,
+	  .in_kind = GPA_ALIAS, .in = ALIAS_APIC * 4096ULL,
+	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
+	{ .name = "relay_bad_kvm_private_memslot_no_ept", .mask = 3, .no_ept = true,
+	  .input = POST_SLOW, .in = APIC_L1_GPA, .expect = EXPECT_STATUS,
+	  .status = HV_STATUS_INVALID_INPUT },
+	{ .name = "relay_bad_signal_kvm_private_memslot", .mask = 3,
+	  .input = SIGNAL_SLOW, .in_kind = GPA_ALIAS, .in = ALIAS_APIC * 4096ULL,
+	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
 	{ .name = "relay_bad_signal_unmapped", .mask = 3, .input = SIGNAL_SLOW,
 	  .in_kind = GPA_ALIAS, .in = ALIAS_HOLE * 4096ULL,
 	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
@@ -194,12 +176,9 @@ static const struct relay_case cases[] = {
 	  .result = 0x0 },
 };
 
-/* What L1 and L2 share with the host; synced explicitly around each run. */
-struct l1_config {
-	u8 svm;			/* AMD: the hypercall instruction is VMMCALL */
+/* What L2 needs to know of its case; synced before the run. */
+struct l2_config {
 	u8 mode;
-	u8 direct_hypercall;
-	u8 nested_flush;
 	u64 compat_frame;	/* GVA of the 32-bit L2's frame */
 };
 
@@ -220,12 +199,10 @@ struct compat_frame {
 	u32 svm;
 };
 
-static struct l1_config l1_config;
+static struct l2_config l2_config;
 static struct l2_call l2_call;
-static struct relay_evmcs_pages l1_evmcs;
 
 #define SYNC_L1_SAW_VMCALL	1
-#define L2_STACK_WORDS		256
 
 /*
  * An HvPostMessage input block as the TLFS lays it out: connection id,
@@ -266,7 +243,7 @@ static void demo_exit(struct kvm_vm *vm, const struct relay_case *c, u64 in,
 	if (!demo)
 		return;
 	printf("L2 issued %s: input 0x%llx (TLFS nested bit 31 set), input block at L2 GPA 0x%llx\n",
-	       l1_config.svm ? "VMMCALL" : "VMCALL", (unsigned long long)c->input,
+	       relay_host_is_svm() ? "VMMCALL" : "VMCALL", (unsigned long long)c->input,
 	       (unsigned long long)in);
 	printf("VMM got KVM_EXIT_HYPERV, type KVM_EXIT_HYPERV_HCALL:\n");
 	printf("  u.hcall.input     = 0x%llx (HvPostMessage, nested bit cleared)\n",
@@ -282,52 +259,23 @@ static void demo_exit(struct kvm_vm *vm, const struct relay_case *c, u64 in,
 	printf("VMM completes with result 0x%llx\n", (unsigned long long)c->result);
 }
 
-/* VMCALL on Intel, VMMCALL on AMD, as l1_config.svm says. */
-#define L2_HYPERCALL(svm)	"testb $1, " svm "\n\t"		\
-				"jnz 1f\n\t"				\
-				"vmcall\n\t"				\
-				"jmp 2f\n"				\
-				"1:\tvmmcall\n"				\
-				"2:\n\t"
-
-static void l2_back_to_l1(void)
-{
-	asm volatile(L2_HYPERCALL("%[svm]")
-		     : : "c"(HC_BACK_TO_L1), "d"(0), "a"(0),
-		       [svm] "m"(l1_config.svm) : "memory", "cc");
-}
-
 static void l2_guest_code(void)
 {
-	register u64 r8 asm("r8") = l2_call.out;
-	u64 rax, rcx = l2_call.input, rdx = l2_call.in;
+	struct relay_hc_regs after;
 
 	if (l2_call.msg_gva)
 		fill_message((u8 *)l2_call.msg_gva);
 	if (l2_call.operand_gva)
 		*(u64 *)l2_call.operand_gva = l2_call.operand;
 
-	/*
-	 * If L1 takes the VMCALL, it resumes us with its own GPRs: keep the
-	 * callee-saved ones on our stack (RSP is in the VMCS), below the
-	 * red zone.
-	 */
-	asm volatile("sub $128, %%rsp\n\t"
-		     "push %%rbx\n\tpush %%rbp\n\tpush %%r12\n\t"
-		     "push %%r13\n\tpush %%r14\n\tpush %%r15\n\t"
-		     L2_HYPERCALL("%[svm]")
-		     "pop %%r15\n\tpop %%r14\n\tpop %%r13\n\t"
-		     "pop %%r12\n\tpop %%rbp\n\tpop %%rbx\n\t"
-		     "add $128, %%rsp"
-		     : "=a"(rax), "+c"(rcx), "+d"(rdx), "+r"(r8)
-		     : [svm] "m"(l1_config.svm) : "rsi", "rdi", "r9", "r10", "r11", "memory", "cc");
+	relay_l2_hypercall(l2_call.input, l2_call.in, l2_call.out, &after);
 
-	l2_call.rax = rax;
-	l2_call.rcx = rcx;
-	l2_call.rdx = rdx;
-	l2_call.r8 = r8;
+	l2_call.rax = after.rax;
+	l2_call.rcx = after.rcx;
+	l2_call.rdx = after.rdx;
+	l2_call.r8 = after.r8;
 	l2_call.done = 1;
-	l2_back_to_l1();
+	relay_l2_back_to_l1();
 }
 
 /*
@@ -344,7 +292,7 @@ asm(".pushsection .text\n"
     "mov 12(%esp), %ebx\n\t"
     "mov 16(%esp), %esi\n\t"
     "mov 20(%esp), %edi\n\t"
-    L2_HYPERCALL("52(%esp)")
+    RELAY_HYPERCALL_ASM("52(%esp)")
     "mov %eax, 24(%esp)\n\t"
     "mov %edx, 28(%esp)\n\t"
     "mov %ecx, 32(%esp)\n\t"
@@ -354,65 +302,29 @@ asm(".pushsection .text\n"
     "movl $1, 48(%esp)\n\t"
     "mov $1, %eax\n\t"
     "xor %edx, %edx\n\t"
-    L2_HYPERCALL("52(%esp)")
+    RELAY_HYPERCALL_ASM("52(%esp)")
     "hlt\n\t"
     ".code64\n"
     ".popsection\n");
 
 static bool l2_done(void)
 {
-	struct compat_frame *frame = (void *)l1_config.compat_frame;
+	struct compat_frame *frame = (void *)l2_config.compat_frame;
 
-	return l1_config.mode == L2_COMPAT ? frame->done : l2_call.done;
+	return l2_config.mode == L2_COMPAT ? frame->done : l2_call.done;
 }
 
-#include "lib/relay_svm.h"
-
-static void l1_guest_code(struct vmx_pages *vmx)
+/* L1: run L2 once, report every VMCALL that reaches it. */
+static void l1_guest_code(void *nested, struct relay_l1 *l1)
 {
-	unsigned long l2_stack[L2_STACK_WORDS];
-	struct relay_evmcs_pages *ev = &l1_evmcs;
-	u32 *nested_control;
-
-	/* Selftest page tables carry U only for the CPL 3 case: no SMEP/SMAP. */
-	GUEST_ASSERT(!(get_cr4() & (X86_CR4_SMEP | X86_CR4_SMAP)));
-
-	enable_vp_assist(ev->vp_assist_gpa, ev->vp_assist);
-	GUEST_ASSERT(prepare_for_vmx_operation(vmx));
-	relay_guest_load_evmcs(vmx, ev, l2_guest_code, &l2_stack[L2_STACK_WORDS]);
-
-	/*
-	 * TLFS VP assist page: nested_control.features at byte 32, bit 0 is
-	 * directhypercall.  (Older selftest headers misplace this field.)
-	 */
-	nested_control = (u32 *)((u8 *)ev->vp_assist + 32);
-	*nested_control = l1_config.direct_hypercall;
-	current_evmcs->hv_enlightenments_control.nested_flush_hypercall =
-		l1_config.nested_flush;
-
-	if (l1_config.mode == L2_COMPAT) {
-		/* IA-32e mode stays on; a CS with L=0, D=1 is compatibility mode. */
-		current_evmcs->guest_cs_ar_bytes &= ~BIT(13);
-		current_evmcs->guest_cs_ar_bytes |= BIT(14);
-		current_evmcs->guest_rip = (u64)l2_compat_entry;
-		current_evmcs->guest_rsp = l1_config.compat_frame;
-	} else if (l1_config.mode == L2_USER) {
-		/* CPL is SS.DPL; RPLs and CS.DPL must agree with it. */
-		current_evmcs->guest_cs_selector |= 3;
-		current_evmcs->guest_ss_selector |= 3;
-		current_evmcs->guest_cs_ar_bytes |= 3 << 5;
-		current_evmcs->guest_ss_ar_bytes |= 3 << 5;
-	}
-	current_evmcs->hv_clean_fields = 0;
-
-	GUEST_ASSERT(!vmlaunch());
+	relay_l1_setup(l1, nested);
+	relay_l1_enter(l1, nested, true);
 	for (;;) {
-		GUEST_ASSERT_EQ(current_evmcs->vm_exit_reason, EXIT_REASON_VMCALL);
 		if (l2_done())
 			GUEST_DONE();
 		GUEST_SYNC(SYNC_L1_SAW_VMCALL);
-		current_evmcs->guest_rip += 3;
-		GUEST_ASSERT(!vmresume());
+		relay_l1_skip(nested);
+		relay_l1_enter(l1, nested, false);
 	}
 }
 
@@ -426,110 +338,6 @@ struct relay_env {
 	struct compat_frame *frame;
 	int eventfd;
 };
-
-#define EPT_RWX		0x7ULL
-#define EPT_X		0x4ULL
-#define EPT_WB		(6ULL << 3)
-
-/* Entry bits of L1's stage-2 tables for L2: EPT (Intel) or NPT (AMD). */
-struct stage2_format {
-	bool l1_levels;		/* as many levels as L1's paging (NPT), else 4 */
-	u64 table;		/* non-leaf entry */
-	u64 leaf;		/* readable 4K page */
-	u64 leaf_noread;	/* mapped, but not readable by L2 */
-};
-
-static const struct stage2_format ept_format = {
-	.table = EPT_RWX, .leaf = EPT_RWX | EPT_WB, .leaf_noread = EPT_X | EPT_WB,
-};
-
-/* Nested page table walks are user accesses: a supervisor page is unreadable. */
-static const struct stage2_format npt_format = {
-	.l1_levels = true, .table = NPT_P | NPT_RW | NPT_US, .leaf = NPT_P | NPT_RW | NPT_US,
-	.leaf_noread = NPT_P | NPT_RW,
-};
-
-static u64 *ept_page(struct relay_env *env, u64 *gpa)
-{
-	relay_gva_t gva = relay_alloc_page(env->vm);
-
-	*gpa = addr_gva2gpa(env->vm, gva);
-	return addr_gva2hva(env->vm, gva);
-}
-
-/*
- * L1's EPT or NPT for L2, built by the host in L1 memory: 4K identity pages
- * over memslot 0 (no large-page support needed), and the alias window.
- */
-static u64 build_stage2(struct relay_env *env, const struct stage2_format *f)
-{
-	u64 size = memslot2region(env->vm, 0)->region.memory_size;
-	u64 pml4_gpa, pdpt_gpa, pd_gpa, gpa, hi_pdpt_gpa, hi_pd_gpa, hi_pt_gpa;
-	u64 *pml4, *pdpt, *pd, *pt, *hi_pdpt, *hi_pd, *hi_pt;
-	u64 addr = 0;
-	int i;
-
-	TEST_ASSERT(size <= (1ULL << 30), "memslot 0 larger than 1 GiB");
-	pml4 = ept_page(env, &pml4_gpa);
-	pdpt = ept_page(env, &pdpt_gpa);
-	pd = ept_page(env, &pd_gpa);
-	pml4[0] = pdpt_gpa | f->table;
-	pdpt[0] = pd_gpa | f->table;
-	for (i = 0; addr < size; i++) {
-		int j;
-
-		pt = ept_page(env, &gpa);
-		pd[i] = gpa | f->table;
-		for (j = 0; j < 512 && addr < size; j++, addr += 4096)
-			pt[j] = addr | f->leaf;
-	}
-
-	hi_pdpt = ept_page(env, &hi_pdpt_gpa);
-	hi_pd = ept_page(env, &hi_pd_gpa);
-	hi_pt = ept_page(env, &hi_pt_gpa);
-	pml4[ALIAS_BASE >> 39] = hi_pdpt_gpa | f->table;
-	hi_pdpt[0] = hi_pd_gpa | f->table;
-	hi_pd[0] = hi_pt_gpa | f->table;
-	hi_pt[ALIAS_MSG] = env->msg_gpa | f->leaf;
-	hi_pt[ALIAS_XONLY] = env->msg_gpa | f->leaf_noread;
-	hi_pt[ALIAS_HOLE] = 0;
-	hi_pt[ALIAS_OUTSIDE] = OUTSIDE_L1_GPA | f->leaf;
-	hi_pt[ALIAS_OPERAND] = env->operand_gpa | f->leaf;
-
-	/* Nested paging has the format of L1's own paging: maybe 5 levels. */
-	if (f->l1_levels && relay_vm_levels(env->vm) == 5) {
-		u64 pml5_gpa, *pml5 = ept_page(env, &pml5_gpa);
-
-		pml5[0] = pml4_gpa | f->table;
-		return pml5_gpa;
-	}
-	return pml4_gpa;
-}
-
-/* Let L2 run at CPL 3 on L1's page tables: set U at every level. */
-static void set_user_bit(struct kvm_vm *vm, u64 table_gpa, int level)
-{
-	u64 *table = addr_gpa2hva(vm, table_gpa);
-	int i;
-
-	for (i = 0; i < 512; i++) {
-		if (!(table[i] & 1))
-			continue;
-		table[i] |= 4;
-		if (level > 1 && !(table[i] & BIT_ULL(7)))
-			set_user_bit(vm, table[i] & GENMASK_ULL(51, 12), level - 1);
-	}
-}
-
-static int relay_enable(struct kvm_vm *vm, u64 mask)
-{
-	struct kvm_enable_cap cap = {
-		.cap = KVM_CAP_NESTED_HYPERV_HCALL_RELAY,
-		.args = { mask },
-	};
-
-	return __vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
-}
 
 static void expect_einval(struct kvm_vm *vm, struct kvm_enable_cap *cap,
 			  const char *what)
@@ -562,22 +370,11 @@ static void issue_invalid_caps(struct kvm_vm *vm)
 
 static void setup(struct relay_env *env, const struct relay_case *c)
 {
-	struct vmx_pages *vmx = NULL;
-	relay_gva_t vmx_gva, gva;
+	struct relay_nested_vcpu nv;
+	relay_gva_t gva, frame_gva, stack_gva;
 
-	l1_config.svm = kvm_cpu_has(X86_FEATURE_SVM);
-	if (l1_config.svm) {
-		env->vm = vm_create_with_one_vcpu(&env->vcpu, relay_svm_l1_code);
-		vcpu_set_hv_cpuid(env->vcpu);
-		relay_svm_alloc(env->vm, &vmx_gva);
-	} else {
-		env->vm = vm_create_with_one_vcpu(&env->vcpu, l1_guest_code);
-		vcpu_set_hv_cpuid(env->vcpu);
-		vcpu_enable_evmcs(env->vcpu);
-		vmx = vcpu_alloc_vmx(env->vm, &vmx_gva);
-		relay_evmcs_pages(env->vm, vmx, &l1_evmcs);
-	}
-	vcpu_args_set(env->vcpu, 1, vmx_gva);
+	env->vm = vm_create_with_one_vcpu(&env->vcpu, l1_guest_code);
+	relay_nested_vcpu_init(env->vm, env->vcpu, &nv);
 
 	/* The message sits where the call points, within the message page. */
 	gva = relay_alloc_page(env->vm);
@@ -590,23 +387,24 @@ static void setup(struct relay_env *env, const struct relay_case *c)
 	l2_call.operand_gva = gva + (c->in & 0xfff);
 	l2_call.operand = c->operand;
 
-	gva = relay_alloc_page(env->vm);
-	env->frame = addr_gva2hva(env->vm, gva);
-	l1_config.compat_frame = gva;
+	frame_gva = relay_alloc_page(env->vm);
+	env->frame = addr_gva2hva(env->vm, frame_gva);
+	stack_gva = relay_alloc_page(env->vm);
 
-	if (!c->no_ept && l1_config.svm)
-		relay_svm_l1.ncr3 = build_stage2(env, &npt_format);
-	else if (!c->no_ept)
-		vmx->eptp_gpa = build_stage2(env, &ept_format);
+	if (!c->no_ept)
+		relay_nested_set_stage2(&nv, relay_build_stage2(env->vm, env->msg_gpa,
+								env->operand_gpa));
 	if (c->mode == L2_USER)
-		set_user_bit(env->vm, relay_vm_pgd(env->vm), relay_vm_levels(env->vm));
+		relay_set_user_bit(env->vm);
 
-	l1_config.mode = c->mode;
-	l1_config.direct_hypercall = !c->no_direct_hypercall;
-	l1_config.nested_flush = !c->no_nested_flush;
-	sync_global_to_guest(env->vm, l1_config);
-	sync_global_to_guest(env->vm, l1_evmcs);
-	sync_global_to_guest(env->vm, relay_svm_l1);
+	nv.l1->mode = c->mode;
+	nv.l1->direct_hypercall = !c->no_direct_hypercall;
+	nv.l1->nested_flush = !c->no_nested_flush;
+	nv.l1->l2_rip = c->mode == L2_COMPAT ? (u64)l2_compat_entry : (u64)l2_guest_code;
+	nv.l1->l2_rsp = c->mode == L2_COMPAT ? frame_gva : stack_gva + 4096;
+	l2_config.mode = c->mode;
+	l2_config.compat_frame = frame_gva;
+	sync_global_to_guest(env->vm, l2_config);
 
 	env->eventfd = -1;
 	if (c->eventfd) {
@@ -759,7 +557,7 @@ static void run_case(const struct relay_case *c)
 			.input_lo = (u32)c->input, .input_hi = c->input >> 32,
 			.in_lo = (u32)in, .in_hi = in >> 32,
 			.out_lo = (u32)out, .out_hi = out >> 32,
-			.svm = l1_config.svm,
+			.svm = relay_host_is_svm(),
 		};
 		fill_message(env.msg_hva + (l2_call.msg_gva & 0xfff));
 		l2_call.msg_gva = 0;
