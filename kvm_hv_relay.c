@@ -132,12 +132,14 @@ int relay_read_l1(struct kvm *kvm, u64 gpa, void *buf, unsigned int len,
 	return left ? -EFAULT : 0;
 }
 
+/*
+ * Memory the VMM gave the guest: KVM's own private memslots (the VMX APIC
+ * access page, the real-mode TSS) are no address a VMM can read a message at.
+ */
 static bool relay_l1_gpa_is_memory(struct kvm *kvm, u64 gpa)
 {
-	struct kvm_memory_slot *slot;
-
-	slot = __gfn_to_memslot(kvm_memslots(kvm), gpa_to_gfn(gpa));
-	return slot && !(slot->flags & KVM_MEMSLOT_INVALID);
+	return kvm_is_visible_memslot(__gfn_to_memslot(kvm_memslots(kvm),
+						       gpa_to_gfn(gpa)));
 }
 
 /**
