@@ -83,7 +83,10 @@ fi
 is_vendor() { [ "$1" = any ] || [ "$1" = "$vendor" ]; }
 known_bad() {	# known_bad <name>: prints the reason
 	sed -e 's/^[[:space:]]*#.*//' "$TB_DIR/known-bad.list" |
-		awk -v v="$vendor" -v n="$1" '($1 == v || $1 == "any") && $2 == n { $1 = ""; $2 = ""; sub(/^ +/, ""); print; exit }'
+		awk -v v="$vendor" -v k="$kernel" -v n="$1" '
+			($1 == v || $1 == "any" || $1 == v "/" k || $1 == "any/" k) && $2 == n {
+				$1 = ""; $2 = ""; sub(/^ +/, ""); print; exit
+			}'
 }
 declare -a expect=() pre=() upstream=() ours=()
 skips=()
@@ -233,7 +236,8 @@ echo "$PFX init=${t_init:-} plan=${t_plan:-} total=$t_total fate=$fate tests=$n_
 # --- health of the boot: anything the kernel complained about -----------------
 # WARN blocks of known-bad.list's "warning:" entries are left out, and noted
 tolerated=$(sed -e 's/^[[:space:]]*#.*//' "$TB_DIR/known-bad.list" |
-	awk -v v="$vendor" '($1 == v || $1 == "any") && $2 ~ /^warning:/ { print substr($2, 9) }')
+	awk -v v="$vendor" -v k="$kernel" '($1 == v || $1 == "any" || $1 == v "/" k || $1 == "any/" k) &&
+		$2 ~ /^warning:/ { print substr($2, 9) }')
 kmsgs=$(grep -v '^#' "$LOG" | awk -v pats="$tolerated" '
 	BEGIN { n = split(pats, P, "\n") }
 	!inb && (/-+\[ cut here \]-+/ || /WARNING:/) { inb = 1; blk = ""; ok = 0 }
