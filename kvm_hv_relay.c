@@ -117,8 +117,9 @@ int relay_read_l1(struct kvm *kvm, u64 gpa, void *buf, unsigned int len,
 	gfn_t gfn = gpa_to_gfn(gpa);
 	unsigned long left;
 
+	/* Only memory the VMM gave the guest, never KVM's private pages. */
 	slot = __gfn_to_memslot(kvm_memslots(kvm), gfn);
-	if (!slot || (slot->flags & KVM_MEMSLOT_INVALID))
+	if (!kvm_is_visible_memslot(slot))
 		return -ENOENT;
 	hva = __gfn_to_hva_memslot(slot, gfn) + offset_in_page(gpa);
 
