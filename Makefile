@@ -125,12 +125,15 @@ sign: modules
 deb:
 	sh tools/build-deb.sh out/deb
 
+# Debian's python3 (where python3-docutils lives), whatever else is on PATH.
+PYTHON3 ?= $(firstword $(wildcard /usr/bin/python3) python3)
+
 docs-check:
-	python3 tools/docs-check Documentation
+	$(PYTHON3) tools/docs-check Documentation
 
 # Documentation/supported-kernels.rst from the test bed's results (out/).
 kernel-matrix:
-	python3 tools/gen-kernel-matrix -o Documentation/supported-kernels.rst
+	$(PYTHON3) tools/gen-kernel-matrix -o Documentation/supported-kernels.rst
 
 .PHONY: install install-module install-headers install-shim uninstall dkms-src \
 	dkms-install dkms-uninstall sign deb docs-check kernel-matrix

@@ -44,6 +44,23 @@ shim() {
 	fi
 }
 
+docs() {	# the rst pages parse without a warning
+	local rc=0
+	make -s -C "$REPO" docs-check >"$T/docs.out" 2>&1 || rc=$?
+	sed 's/^/#   /' "$T/docs.out"
+	if [ $rc -eq 0 ]; then tap_ok "docs/rst"; else tap_fail "docs/rst" "make docs-check: exit $rc"; fi
+}
+
+packaging() {	# .debs build, pass lintian, install into a Debian 12 chroot
+	local rc=0
+	"$REPO/tools/test-packaging.sh" >"$T/packaging.out" 2>&1 || rc=$?
+	sed -nE 's/^(not )?ok( [0-9]+)?( -)? /\1ok - /p; /^#/p' "$T/packaging.out"
+	if [ $rc -ne 0 ] && ! grep -qE '^not ok' "$T/packaging.out"; then
+		tap_fail "packaging" "tools/test-packaging.sh: exit $rc"
+		tail -n 15 "$T/packaging.out" | sed 's/^/#   /'
+	fi
+}
+
 prepare() {	# prepare <kernel>: fetch + build
 	local k=$1 s
 	s=$(now)
@@ -77,6 +94,8 @@ lane() {	# lane <vendor>: boots one after the other
 }
 
 part shim shim
+part docs docs
+part packaging packaging
 ( for k in $KERNELS; do
 	prepare "$k" >"$T/$k-build.tap" 2>"$T/$k-build.err" || echo "not ok - $k/build # runner exited $?" >>"$T/$k-build.tap"
 	touch "$T/$k-build.done"
@@ -104,7 +123,7 @@ emit() {
 		fi
 	done <"$1"
 }
-order=(shim)
+order=(shim docs packaging)
 for k in $KERNELS; do
 	order+=("$k-build")
 	for v in $VENDORS; do order+=("$k-$v"); done

@@ -15,6 +15,8 @@ PKGS=(
 	# builds (6.1 on the host with gcc-12; trixie kernels in a debootstrapped chroot)
 	build-essential gcc-12 make bc flex bison libelf-dev libssl-dev dwarves sparse perl rsync
 	debootstrap debian-archive-keyring ca-certificates git util-linux procps
+	# make docs-check
+	python3 python3-docutils
 )
 
 if [ "${1:-}" = --list ]; then printf '%s\n' "${PKGS[@]}"; exit 0; fi
