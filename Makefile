@@ -5,6 +5,7 @@
 # make check           the test matrix (KERNELS=, VENDORS=): tools/testbed
 # make demo            boot a Debian kernel under emulation, show a relayed post
 # make bench           relay benchmarks, reported as ratios
+# make fuzz            libFuzzer targets (tools/fuzz), FUZZ_TIME= seconds each (60)
 # make install         module (modules_install), uapi header, shim (DESTDIR=, PREFIX=)
 # make uninstall       remove what install put in place
 # make dkms-install    copy the sources to /usr/src/kvm-hv-relay-<version>, dkms add/build/install
@@ -162,4 +163,9 @@ demo: deps
 bench: deps
 	@KERNELS="$(KERNELS)" VENDORS="$(VENDORS)" tools/testbed/bench.sh
 
-.PHONY: deps fetch check demo bench
+# Not part of check, which runs each target briefly (tools/fuzz/run.sh --check).
+FUZZ_TIME ?= 60
+fuzz:
+	@tools/fuzz/run.sh --time $(FUZZ_TIME)
+
+.PHONY: deps fetch check demo bench fuzz
