@@ -131,7 +131,16 @@ for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
 				head -n1 | sed 's#[[:space:]]*\*/[[:space:]]*$##')
 			echo "	t selftests/$n /t/ours/$n $a"; expect+=("selftests/$n")
 		done
+		# parity: the relay/ pass runs with another relay VM held alive
+		# (selftests/relay_hold.c); tools/testbed/parity.sh compares outcomes
+		hold=; [ ! -e "$R/t/ours/relay_hold" ] || hold=1
+		if [ -n "$hold" ]; then
+			echo "	t parity-holder/start /t/ours/relay_hold --start"; expect+=(parity-holder/start)
+		fi
 		for n in "${upstream[@]}"; do echo "	t relay/$n /t/upstream/$n"; expect+=("relay/$n"); done
+		if [ -n "$hold" ]; then
+			echo "	t parity-holder/stop /t/ours/relay_hold --stop"; expect+=(parity-holder/stop)
+		fi
 		echo "	t rmmod rmmod kvm_hv_relay"; expect+=(rmmod)
 	else
 		[ $relay = 0 ] || echo "	r insmod /lib/mods/kvm_hv_relay.ko"

@@ -61,6 +61,15 @@ packaging() {	# .debs build, pass lintian, install into a Debian 12 chroot
 	fi
 }
 
+# --- unit fuzz (tools/fuzz): a short libFuzzer run over relay_input.h --------
+fuzz_host() {
+	local out
+	out=$("$REPO/tools/fuzz/run.sh" --check 2>"$T/fuzz.log") || true
+	echo "$out"
+	echo "$out" | grep -qE '^(not )?ok - fuzz/' ||
+		tap_fail "fuzz/relay_input" "tools/fuzz/run.sh printed no result (${T#"$REPO"/}/fuzz.log)"
+}
+
 prepare() {	# prepare <kernel>: fetch + build
 	local k=$1 s
 	s=$(now)
@@ -86,14 +95,20 @@ lane() {	# lane <vendor>: boots one after the other
 			"$TB_DIR/boot.sh" --kernel "$k" --vendor "$v" --check >"$T/$k-$v.tap" 2>"$T/$k-$v.err" ||
 				echo "not ok - $k/$v/boot # boot.sh exited $?" >>"$T/$k-$v.tap"
 			sed "s/^\([^#]\)/# \1/" "$T/$k-$v.err" >>"$T/$k-$v.tap"
+			# --- parity: upstream tests' outcomes without and with the module
+			"$TB_DIR/parity.sh" "$k/$v" <"$T/$k-$v.tap" >"$T/$k-$v.parity" 2>&1 ||
+				echo "not ok - parity/$k/$v # parity.sh exited $?" >>"$T/$k-$v.parity"
+			cat "$T/$k-$v.parity" >>"$T/$k-$v.tap"
 		else
-			tap_skip "$k/$v/boot" "$k was not built" >"$T/$k-$v.tap"
+			{ tap_skip "$k/$v/boot" "$k was not built"
+			  tap_skip "parity/$k/$v" "$k was not built"; } >"$T/$k-$v.tap"
 		fi
 		touch "$T/$k-$v.done"
 	done
 }
 
 part shim shim
+part fuzz fuzz_host
 part docs docs
 part packaging packaging
 ( for k in $KERNELS; do
@@ -123,7 +138,7 @@ emit() {
 		fi
 	done <"$1"
 }
-order=(shim docs packaging)
+order=(shim fuzz docs packaging)
 for k in $KERNELS; do
 	order+=("$k-build")
 	for v in $VENDORS; do order+=("$k-$v"); done
