@@ -719,6 +719,9 @@ static int run_child(void (*fn)(const struct relay_case *),
 	pid_t pid;
 
 	trace_clear();
+	/* Output to a file is fully buffered: do not hand it to the child too. */
+	fflush(stdout);
+	fflush(stderr);
 	pid = fork();
 	int status;
 
