@@ -152,6 +152,9 @@ static struct vmm vmm_start(void)
 	char c;
 
 	TEST_ASSERT(!pipe(up) && !pipe(down), "pipe");
+	/* Output to a file is fully buffered: do not hand it to the child too. */
+	fflush(stdout);
+	fflush(stderr);
 	v.pid = fork();
 	TEST_ASSERT(v.pid >= 0, "fork");
 	if (!v.pid) {
@@ -312,6 +315,8 @@ static void test_no_cap(int vm_fd)
 	int status;
 	pid_t pid;
 
+	fflush(stdout);
+	fflush(stderr);
 	pid = fork();
 	TEST_ASSERT(pid >= 0, "fork");
 	if (!pid) {
