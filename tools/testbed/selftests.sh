@@ -14,7 +14,9 @@ if [ -d "$KSEL/x86" ]; then ARCHDIR=x86; else ARCHDIR=x86_64; fi
 B=$CACHE/build/$KVER
 mkdir -p "$B/logs" "$B/bin/upstream" "$B/bin/ours" "$B/ours"
 CCS="gcc -static"
-MK=(make -C "$KSEL" -j"$(nproc)" CC="$CCS")
+# The selftests' lib.mk sets OUTPUT (and so every target's path) only in a
+# top-level make: under "make check" we are a sub-make, so shed its state.
+MK=(env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS make -C "$KSEL" -j"$(nproc)" CC="$CCS")
 
 tail_log() { tail -n "${2:-15}" "$1" | sed 's/^/#   /'; }
 
