@@ -446,7 +446,12 @@ static void test_flips_and_teardown(void)
 static void test_process_exit(void)
 {
 	int status;
-	pid_t pid = fork();
+	pid_t pid;
+
+	/* Output to a file is fully buffered: do not hand it to the child too. */
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
 
 	if (!pid) {
 		struct conc c;
@@ -463,7 +468,11 @@ static void test_process_exit(void)
 static int run_child(void (*fn)(void))
 {
 	int status;
-	pid_t pid = fork();
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
 
 	if (!pid) {
 		fn();
