@@ -224,6 +224,18 @@ fi
 
 has tools/cli /usr/bin/kvm-hv-relay
 check tools/cli-runs in_root /usr/bin/kvm-hv-relay --help
+# As a new user would after installing: "check" must report every readiness
+# item (here, with no KVM in the chroot, it rightly says "not ready").
+cli_check_reports() {
+	local out
+	out=$(in_root /usr/bin/kvm-hv-relay check 2>&1)
+	echo "$out" | diag
+	for item in kernel module nested relay lockdown; do
+		echo "$out" | grep -qE "^(ok|fail) +$item " || { echo "no '$item' line"; return 1; }
+	done
+	echo "$out" | grep -qE '^(Ready|Not ready)'
+}
+check tools/cli-check-reports cli_check_reports
 has tools/man-page /usr/share/man/man1/kvm-hv-relay.1.gz
 check tools/man-page-valid sh -c "gzip -dc '$ROOT/usr/share/man/man1/kvm-hv-relay.1.gz' | grep -q '^\\.TH'"
 check tools/cli-static-lib sh -c "! chroot '$ROOT' ldd /usr/bin/kvm-hv-relay | grep -q libhvrelay"
