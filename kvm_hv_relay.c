@@ -209,6 +209,33 @@ enum relay_vcpu_state relay_decide(struct kvm_vcpu *vcpu)
 }
 
 /**
+ * relay_decide_and_divert() - the body of every vendor's decision hook
+ * @fregs: the hooked function's registers at entry; its first argument is
+ *	   the vCPU (struct vcpu_vmx/vcpu_svm start with it)
+ * @l0_handles: replacement that makes KVM handle the exit in L0
+ * @fault_in: replacement that faults L1 memory in and resumes L2 unmoved
+ *
+ * The replacements are the vendor's, since each must have the signature of
+ * the function it replaces.
+ */
+void relay_decide_and_divert(struct ftrace_regs *fregs, void *l0_handles,
+			     void *fault_in)
+{
+	struct pt_regs *regs = relay_hook_regs(fregs);
+
+	switch (relay_decide((struct kvm_vcpu *)regs->di)) {
+	case RELAY_DECIDED:
+		regs->ip = (unsigned long)l0_handles;
+		break;
+	case RELAY_FAULT_IN:
+		regs->ip = (unsigned long)fault_in;
+		break;
+	default:
+		break;
+	}
+}
+
+/**
  * relay_fault_in() - make the L1 memory the decision reads present
  * @vcpu: the vCPU whose decision found a page not present
  *

@@ -127,6 +127,8 @@ int relay_hook_arm(struct relay_hook *hook);
 void relay_hook_disarm(struct relay_hook *hook);
 int relay_vp_assist(struct kvm_vcpu *vcpu, bool atomic, u64 *evmcs);
 enum relay_vcpu_state relay_decide(struct kvm_vcpu *vcpu);
+void relay_decide_and_divert(struct ftrace_regs *fregs, void *l0_handles,
+			     void *fault_in);
 void relay_fault_in(struct kvm_vcpu *vcpu);
 void relay_handler_hook(unsigned long ip, unsigned long parent_ip,
 			struct ftrace_ops *op, struct ftrace_regs *fregs);

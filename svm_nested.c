@@ -228,18 +228,7 @@ static void relay_svm_special_hook(unsigned long ip, unsigned long parent_ip,
 				   struct ftrace_ops *op,
 				   struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs = relay_hook_regs(fregs);
-
-	switch (relay_decide((struct kvm_vcpu *)regs->di)) {
-	case RELAY_DECIDED:
-		regs->ip = (unsigned long)relay_svm_l0_handles;
-		break;
-	case RELAY_FAULT_IN:
-		regs->ip = (unsigned long)relay_svm_fault_in;
-		break;
-	default:
-		break;
-	}
+	relay_decide_and_divert(fregs, relay_svm_l0_handles, relay_svm_fault_in);
 }
 
 /* CRC-32 (IEEE 802.3), as btf_facts computes it over the same bytes. */

@@ -199,18 +199,7 @@ static void relay_vmx_reflect_hook(unsigned long ip, unsigned long parent_ip,
 				   struct ftrace_ops *op,
 				   struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs = relay_hook_regs(fregs);
-
-	switch (relay_decide((struct kvm_vcpu *)regs->di)) {
-	case RELAY_DECIDED:
-		regs->ip = (unsigned long)relay_vmx_l0_handles;
-		break;
-	case RELAY_FAULT_IN:
-		regs->ip = (unsigned long)relay_vmx_fault_in;
-		break;
-	default:
-		break;
-	}
+	relay_decide_and_divert(fregs, relay_vmx_l0_handles, relay_vmx_fault_in);
 }
 
 static struct relay_hook relay_vmx_hooks[] = {
