@@ -118,6 +118,7 @@ static pid_t start(long *base)
 	*base = relay_state_value("vms");
 	TEST_ASSERT(*base >= 0, "no %s", RELAY_STATE_FILE);
 	TEST_ASSERT(!pipe(pipefd), "pipe");
+	fflush(stdout);
 	pid = fork();
 	TEST_ASSERT(pid >= 0, "fork");
 	if (!pid) {

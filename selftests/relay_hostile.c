@@ -257,7 +257,11 @@ static void case_foreign_process(void)
 {
 	struct kvm_vm *vm = vm_create_barebones();
 	int status;
-	pid_t pid = fork();
+	pid_t pid;
+
+	/* Buffered TAP lines must not be printed again by the child. */
+	fflush(stdout);
+	pid = fork();
 
 	if (!pid) {
 		int r = relay_enable(vm, KVM_NESTED_HYPERV_RELAY_ALL);
@@ -288,7 +292,11 @@ static void case_exit_then_free(void)
 static void case_exit_then_process_exit(void)
 {
 	int status;
-	pid_t pid = fork();
+	pid_t pid;
+
+	/* Buffered TAP lines must not be printed again by the child. */
+	fflush(stdout);
+	pid = fork();
 
 	if (!pid) {
 		struct kvm_vcpu *vcpu;
@@ -447,6 +455,7 @@ int main(int argc, char *argv[])
 			ksft_test_result_skip("%s: no module path given\n", c->name);
 			continue;
 		}
+		fflush(stdout);
 		pid = fork();
 		if (!pid) {
 			c->fn();
