@@ -101,9 +101,10 @@ for k in $KERNELS; do
 			--no-relay --tag bench --timeout 1500 --watchdog 2400 --prog "$prog" "${extra[@]}" \
 			--run "relay_bench -n $N -r $rounds /lib/mods/kvm_hv_relay.ko" \
 			>"$R/$k-$v.out" 2>"$R/$k-$v.err" || rc=$?
+		bt=$(sed -n 's/.* total=\([0-9]*\) .*/\1/p' "$OUT/boot/$k-$v-bench/timing" 2>/dev/null)
 		{
 			echo
-			echo "== $k/$v: kernel $KVER, vendor $v, emulator $emu, $(($(now) - s)) s"
+			echo "== $k/$v: kernel $KVER, vendor $v, emulator $emu, boot ${bt:-?} s ($(($(now) - s)) s with the wait for the boot lock)"
 			grep -E '^(# |[a-z][a-z ]+: )' "$R/$k-$v.out" | grep -v '^# TESTBED' || true
 			[ $rc = 0 ] || echo "# relay_bench or the boot failed (exit $rc): see ${R#"$REPO"/}/$k-$v.out, out/logs/$k-$v-bench.log"
 		} >>"$RES"
