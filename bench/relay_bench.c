@@ -49,6 +49,7 @@
 
 #include <linux/kvm_hv_relay.h>
 #include "../selftests/lib/relay_compat.h"
+#include "../selftests/lib/relay_debugfs.h"
 
 #define MSR_GUEST_OS_ID		0x40000000	/* HV_X64_MSR_GUEST_OS_ID */
 #define MSR_SCONTROL		0x40000080	/* HV_X64_MSR_SCONTROL */
@@ -68,7 +69,6 @@
 #define L2_STACK_WORDS	1024
 
 #define MODULE_NAME	"kvm_hv_relay"
-#define STATE_FILE	"/sys/kernel/debug/kvm_hv_relay/state"
 
 enum op { OP_VMCALL, OP_VMMCALL, OP_CPUID };
 
@@ -536,31 +536,6 @@ static void relay_enable(struct kvm_vm *vm, u64 mask)
 		    "KVM_ENABLE_CAP(relay, 0x%llx)", (unsigned long long)mask);
 }
 
-static long file_value(const char *path, const char *key)
-{
-	size_t n = strlen(key);
-	char line[160];
-	long val = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			val = strtol(line + n + 1, NULL, 0);
-	fclose(f);
-	return val;
-}
-
-static long vm_counter(struct kvm_vm *vm, const char *key)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/hv_relay",
-		 getpid(), vm->fd);
-	return file_value(path, key);
-}
-
 /* ------------------------------------------- allocation count (tracefs) */
 
 static const char *tracefs;
@@ -755,10 +730,10 @@ static void one_round(int r, bool last)
 	chunk(&b, CMD_L1_POST, C_POST_ENABLED, r);
 	chunk(&b, CMD_L1_SIGNAL, C_SIGNAL_ENABLED, r);
 
-	v = vm_counter(b.vm, "post_exits");
+	v = relay_vm_counter(b.vm, "post_exits");
 	TEST_ASSERT(v == iters + WARMUP, "module counted %ld relayed posts, want %d",
 		    v, iters + WARMUP);
-	v = vm_counter(b.vm, "signal_eventfd");
+	v = relay_vm_counter(b.vm, "signal_eventfd");
 	TEST_ASSERT(v == iters + WARMUP, "module counted %ld eventfd signals, want %d",
 		    v, iters + WARMUP);
 
@@ -782,10 +757,10 @@ static void one_round(int r, bool last)
 			printf("floor alloc events: %ld in %d non-nested posts\n",
 			       floor - empty, iters);
 		}
-		v = vm_counter(b.vm, "fault_in");
+		v = relay_vm_counter(b.vm, "fault_in");
 		printf("# module counters: post_exits %ld, signal_eventfd %ld, completed %ld, fault_in %ld, rejected %ld\n",
-		       vm_counter(b.vm, "post_exits"), vm_counter(b.vm, "signal_eventfd"),
-		       vm_counter(b.vm, "completed"), v, vm_counter(b.vm, "rejected"));
+		       relay_vm_counter(b.vm, "post_exits"), relay_vm_counter(b.vm, "signal_eventfd"),
+		       relay_vm_counter(b.vm, "completed"), v, relay_vm_counter(b.vm, "rejected"));
 	}
 	vm_finish(&b);
 	module_unload();
@@ -808,12 +783,12 @@ static void memory(void)
 	module_load();
 	vm = vm_create_barebones();
 	max_vcpus = __vm_ioctl(vm, KVM_CHECK_EXTENSION, (void *)(long)KVM_CAP_MAX_VCPUS);
-	vm_bytes = file_value(STATE_FILE, "vm_bytes");
-	vcpu_bytes = file_value(STATE_FILE, "vcpu_bytes");
+	vm_bytes = relay_state_value("vm_bytes");
+	vcpu_bytes = relay_state_value("vcpu_bytes");
 	kvm_vm_free(vm);
 	module_unload();
 	if (vm_bytes < 0 || vcpu_bytes < 0) {
-		printf("# %s has no vm_bytes/vcpu_bytes lines\n", STATE_FILE);
+		printf("# %s has no vm_bytes/vcpu_bytes lines\n", RELAY_STATE_FILE);
 		printf("state bytes per vm: n/a\nstate bytes per vcpu: n/a\n");
 		return;
 	}

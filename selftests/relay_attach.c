@@ -36,6 +36,7 @@
 #include "kvm_util.h"
 
 #include <linux/kvm_hv_relay.h>
+#include "lib/relay_debugfs.h"
 
 #ifndef __NR_pidfd_open
 #define __NR_pidfd_open		434
@@ -44,39 +45,9 @@
 #define __NR_pidfd_getfd	438
 #endif
 
-#define STATE_FILE	"/sys/kernel/debug/kvm_hv_relay/state"
 #define NR_TESTS	21
 
 static int dev_fd;
-
-static long state_value(const char *key)
-{
-	char line[128];
-	long val = -1;
-	size_t n = strlen(key);
-	FILE *f = fopen(STATE_FILE, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			val = strtol(line + n + 1, NULL, 0);
-	fclose(f);
-	return val;
-}
-
-/* VM state is freed by an RCU callback: give it a grace period or two. */
-static bool vms_settle(long want)
-{
-	int i;
-
-	for (i = 0; i < 200; i++) {
-		if (state_value("vms") == want)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
 
 /* The "mask: 0x..." line of a VM's debugfs file, or "" when there is none. */
 static const char *debugfs_mask(pid_t pid, int vm_fd)
@@ -353,7 +324,7 @@ int main(int argc, char *argv[])
 
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY));
 	TEST_REQUIRE(!stat(KVM_HV_RELAY_DEVICE, &st));
-	base = state_value("vms");
+	base = relay_state_value("vms");
 	TEST_REQUIRE(base >= 0);
 	dev_fd = open(KVM_HV_RELAY_DEVICE, O_RDWR | O_CLOEXEC);
 	TEST_ASSERT(dev_fd >= 0, "open %s: errno %d", KVM_HV_RELAY_DEVICE, errno);
@@ -379,13 +350,13 @@ int main(int argc, char *argv[])
 
 	r = set_mask(fd, 0);
 	result(!r && !strcmp(debugfs_mask(v.pid, v.vm_fd), "") &&
-	       state_value("vms") == base, "relay_attach_zero_creates_nothing",
+	       relay_state_value("vms") == base, "relay_attach_zero_creates_nothing",
 	       "%d, debugfs '%s', vms %ld", r, debugfs_mask(v.pid, v.vm_fd),
-	       state_value("vms") - base);
+	       relay_state_value("vms") - base);
 
 	r = set_mask(fd, KVM_NESTED_HYPERV_RELAY_ALL);
 	result(!r && !strcmp(debugfs_mask(v.pid, v.vm_fd), "mask: 0x3") &&
-	       state_value("vms") == base + 1, "relay_attach_set",
+	       relay_state_value("vms") == base + 1, "relay_attach_set",
 	       "%d, debugfs '%s'", r, debugfs_mask(v.pid, v.vm_fd));
 
 	flags = get_mask(fd, &mask);
@@ -424,15 +395,15 @@ int main(int argc, char *argv[])
 	r |= ioctl(own->fd, KVM_ENABLE_CAP, &cap);
 	flags = get_mask(own->fd, &mask);
 	result(!r && mask == 2 && flags == KVM_HV_RELAY_VM_HAS_STATE &&
-	       state_value("vms") == base + 1, "relay_attach_own_vm",
+	       relay_state_value("vms") == base + 1, "relay_attach_own_vm",
 	       "%d, mask 0x%llx flags %d vms %ld", r, (unsigned long long)mask,
-	       flags, state_value("vms") - base);
+	       flags, relay_state_value("vms") - base);
 
 	test_not_vm_fds();
 	kvm_vm_free(own);
 
-	result(vms_settle(base), "relay_attach_state_freed_with_vms", "%ld VMs left",
-	       state_value("vms") - base);
+	result(relay_vms_settle(base), "relay_attach_state_freed_with_vms", "%ld VMs left",
+	       relay_state_value("vms") - base);
 	close(dev_fd);
 	ksft_finished();
 }

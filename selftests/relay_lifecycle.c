@@ -24,38 +24,9 @@
 #include "kvm_util.h"
 
 #include <linux/kvm_hv_relay.h>
+#include "lib/relay_debugfs.h"
 
-#define STATE_FILE	"/sys/kernel/debug/kvm_hv_relay/state"
 #define CYCLES		500
-
-static long state_value(const char *key)
-{
-	char line[128];
-	long val = -1;
-	size_t n = strlen(key);
-	FILE *f = fopen(STATE_FILE, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			val = strtol(line + n + 1, NULL, 0);
-	fclose(f);
-	return val;
-}
-
-/* VM state is freed by an RCU callback: give it a grace period or two. */
-static bool vms_settle(long want)
-{
-	int i;
-
-	for (i = 0; i < 200; i++) {
-		if (state_value("vms") == want)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
 
 static int enable(struct kvm_vm *vm, u64 mask)
 {
@@ -91,19 +62,19 @@ static void test_state_follows_vm(long base)
 	struct kvm_vm *vm = vm_create_barebones();
 	struct kvm_vm *plain = vm_create_barebones();
 
-	TEST_ASSERT(state_value("vms") == base, "state before enabling");
+	TEST_ASSERT(relay_state_value("vms") == base, "state before enabling");
 	TEST_ASSERT(!enable(plain, 0), "mask 0 on a VM without state");
-	TEST_ASSERT(state_value("vms") == base, "mask 0 must not create state");
+	TEST_ASSERT(relay_state_value("vms") == base, "mask 0 must not create state");
 	TEST_ASSERT(!enable(vm, KVM_NESTED_HYPERV_RELAY_ALL), "enable");
-	TEST_ASSERT(state_value("vms") == base + 1, "one VM with state");
+	TEST_ASSERT(relay_state_value("vms") == base + 1, "one VM with state");
 	TEST_ASSERT(vm_file_has_mask(vm, "mask: 0x3"), "per-VM counters file");
 	TEST_ASSERT(!enable(vm, KVM_NESTED_HYPERV_RELAY_ALL), "enable again");
-	TEST_ASSERT(state_value("vms") == base + 1, "re-enabling adds no state");
+	TEST_ASSERT(relay_state_value("vms") == base + 1, "re-enabling adds no state");
 	TEST_ASSERT(!enable(vm, 0), "disable");
 	TEST_ASSERT(vm_file_has_mask(vm, "mask: 0x0"), "mask 0 shown");
 	kvm_vm_free(plain);
 	kvm_vm_free(vm);
-	TEST_ASSERT(vms_settle(base), "state freed with the VM");
+	TEST_ASSERT(relay_vms_settle(base), "state freed with the VM");
 }
 
 static void test_cycles(long base)
@@ -116,8 +87,8 @@ static void test_cycles(long base)
 		TEST_ASSERT(!enable(vm, i & 1 ? 1 : 3), "cycle %d: enable", i);
 		kvm_vm_free(vm);
 	}
-	TEST_ASSERT(vms_settle(base), "%d cycles left %ld VMs with state",
-		    CYCLES, state_value("vms") - base);
+	TEST_ASSERT(relay_vms_settle(base), "%d cycles left %ld VMs with state",
+		    CYCLES, relay_state_value("vms") - base);
 }
 
 static long delete_module(const char *name)
@@ -144,7 +115,7 @@ static void test_unload(const char *ko, long base)
 		    (errno == EWOULDBLOCK || errno == EBUSY),
 		    "rmmod with a live relay VM: errno %d, want busy", errno);
 	kvm_vm_free(vm);
-	TEST_ASSERT(vms_settle(base), "state freed with the VM");
+	TEST_ASSERT(relay_vms_settle(base), "state freed with the VM");
 	TEST_ASSERT(!delete_module("kvm_hv_relay"), "rmmod after the VM: errno %d",
 		    errno);
 	TEST_ASSERT(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY) == 0,
@@ -165,7 +136,7 @@ static void test_vendor_reload(const char *ko)
 	char vendor[64], mod[80], path[512];
 	const char *slash = strrchr(ko, '/');
 	struct kvm_vm *vm;
-	FILE *f = fopen(STATE_FILE, "r");
+	FILE *f = fopen(RELAY_STATE_FILE, "r");
 	char line[128];
 
 	vendor[0] = 0;
@@ -173,15 +144,15 @@ static void test_vendor_reload(const char *ko)
 		sscanf(line, "vendor: %63s", vendor);
 	if (f)
 		fclose(f);
-	TEST_ASSERT(vendor[0], "vendor not in %s", STATE_FILE);
+	TEST_ASSERT(vendor[0], "vendor not in %s", RELAY_STATE_FILE);
 	snprintf(mod, sizeof(mod), "kvm_%s", vendor);
 	snprintf(path, sizeof(path), "%.*s/%s.ko",
 		 slash ? (int)(slash - ko) : 1, slash ? ko : ".", mod);
 
 	TEST_ASSERT(!delete_module(mod), "rmmod %s: errno %d", mod, errno);
-	TEST_ASSERT(state_value("armed") == 0, "still armed without %s", mod);
+	TEST_ASSERT(relay_state_value("armed") == 0, "still armed without %s", mod);
 	load_module(path, "nested=1");
-	TEST_ASSERT(state_value("armed") == 1, "not armed again after %s", mod);
+	TEST_ASSERT(relay_state_value("armed") == 1, "not armed again after %s", mod);
 
 	vm = vm_create_barebones();
 	TEST_ASSERT(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY) ==
@@ -195,7 +166,7 @@ int main(int argc, char *argv[])
 	long base;
 
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY));
-	base = state_value("vms");
+	base = relay_state_value("vms");
 	TEST_REQUIRE(base >= 0);
 
 	ksft_print_header();

@@ -430,53 +430,6 @@ static inline int relay_enable(struct kvm_vm *vm, u64 mask)
 	return __vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
 }
 
-/* --- the module's debugfs files ---------------------------------------------- */
-
-#define RELAY_STATE_FILE	"/sys/kernel/debug/kvm_hv_relay/state"
-
-/* "key: value" from a debugfs file, -1 if absent. */
-static inline long relay_file_value(const char *path, const char *key)
-{
-	char line[128];
-	long val = -1;
-	size_t n = strlen(key);
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			val = strtol(line + n + 1, NULL, 0);
-	fclose(f);
-	return val;
-}
-
-static inline long relay_state_value(const char *key)
-{
-	return relay_file_value(RELAY_STATE_FILE, key);
-}
-
-/* A counter of the VM's own file, /sys/kernel/debug/kvm/<pid>-<fd>/hv_relay. */
-static inline long relay_vm_counter(struct kvm_vm *vm, const char *key)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/hv_relay",
-		 getpid(), vm->fd);
-	return relay_file_value(path, key);
-}
-
-/* VM state is freed by an RCU callback: give it a few grace periods. */
-static inline bool relay_vms_settle(long want)
-{
-	int i;
-
-	for (i = 0; i < 300; i++) {
-		if (relay_state_value("vms") == want)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
+#include "relay_debugfs.h"
 
 #endif /* RELAY_NESTED_H */
