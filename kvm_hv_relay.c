@@ -133,6 +133,65 @@ int relay_read_l1(struct kvm *kvm, u64 gpa, void *buf, unsigned int len,
 	return left ? -EFAULT : 0;
 }
 
+/* Common to EPT and x86-64 paging entries: page size bit, address field. */
+#define RELAY_S2_LARGE		BIT_ULL(7)
+#define RELAY_S2_ADDR_MASK	GENMASK_ULL(51, 12)
+#define RELAY_S2_ENTRIES	512
+
+/**
+ * relay_stage2_walk() - translate an L2 GPA through L1's tables for L2
+ * @kvm: the VM; the tables are in L1 memory
+ * @root: GPA of the top-level table
+ * @levels: 4 or 5
+ * @gpa: the L2 GPA
+ * @need: bits every entry on the way must have: EPT's read bit, or
+ *	  present + user for nested paging (its walks are user accesses)
+ * @l1_gpa: the result
+ *
+ * Walks as the CPU would for a read, 1G and 2M pages included.  Accessed
+ * and dirty flags are left alone: this is a hypervisor looking at guest
+ * memory, not a guest access.  Process context: the reads may fault.
+ *
+ * Return: 0, -EINVAL for a malformed walk, -EACCES for a missing permission,
+ * -EFAULT or -ENOENT when a table is not readable L1 memory.
+ */
+int relay_stage2_walk(struct kvm *kvm, u64 root, int levels, u64 gpa,
+		      u64 need, u64 *l1_gpa)
+{
+	u64 table = root & RELAY_S2_ADDR_MASK;
+	int level = levels, ret;
+
+	if (level != 4 && level != 5)
+		return -EINVAL;
+	if (gpa >> (PAGE_SHIFT + 9 * level))
+		return -EINVAL;
+
+	for (; level >= 1; level--) {
+		int shift = PAGE_SHIFT + 9 * (level - 1);
+		u64 index = (gpa >> shift) & (RELAY_S2_ENTRIES - 1);
+		u64 pte;
+
+		ret = relay_read_l1(kvm, table + index * sizeof(pte), &pte,
+				    sizeof(pte), false);
+		if (ret)
+			return ret;
+		if ((pte & need) != need)
+			return -EACCES;
+		if (level == 1 ||
+		    ((level == 2 || level == 3) && (pte & RELAY_S2_LARGE))) {
+			u64 offset_mask = BIT_ULL(shift) - 1;
+
+			*l1_gpa = (pte & RELAY_S2_ADDR_MASK & ~offset_mask) |
+				  (gpa & offset_mask);
+			return 0;
+		}
+		if (pte & RELAY_S2_LARGE)
+			return -EINVAL;
+		table = pte & RELAY_S2_ADDR_MASK;
+	}
+	return -EINVAL;
+}
+
 /*
  * Memory the VMM gave the guest: KVM's own private memslots (the VMX APIC
  * access page, the real-mode TSS) are no address a VMM can read a message at.

@@ -123,6 +123,8 @@ extern const struct relay_vendor relay_svm_vendor;
 /* Core services for the vendor files. */
 int relay_read_l1(struct kvm *kvm, u64 gpa, void *buf, unsigned int len,
 		  bool atomic);
+int relay_stage2_walk(struct kvm *kvm, u64 root, int levels, u64 gpa,
+		      u64 need, u64 *l1_gpa);
 int relay_hook_arm(struct relay_hook *hook);
 void relay_hook_disarm(struct relay_hook *hook);
 int relay_vp_assist(struct kvm_vcpu *vcpu, bool atomic, u64 *evmcs);

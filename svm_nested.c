@@ -50,9 +50,6 @@ static_assert(offsetof(struct vmcb_control_area, reserved_sw) ==
 /* Nested page table entries: long-mode page table format (APM 5.3). */
 #define RELAY_NPT_P		BIT_ULL(0)
 #define RELAY_NPT_US		BIT_ULL(2)
-#define RELAY_NPT_PS		BIT_ULL(7)
-#define RELAY_NPT_ADDR_MASK	GENMASK_ULL(51, 12)
-#define RELAY_NPT_ENTRIES	512
 
 #define RELAY_VMMCALL_LEN	3	/* 0f 01 d9 */
 #define RELAY_INSN_MAX_LEN	15
@@ -135,48 +132,6 @@ static int relay_svm_authorisation(struct kvm_vcpu *vcpu, bool atomic,
 	return auth;
 }
 
-/*
- * Walk L1's nested page tables for L2 as the CPU would for a read.  Nested
- * table walks are user accesses, so every level must be present and user.
- * Accessed/dirty flags are left alone: this is a hypervisor looking at
- * guest memory, not a guest access.
- */
-static int relay_npt_walk(struct kvm *kvm, int level, u64 ncr3, u64 gpa,
-			  u64 *l1_gpa)
-{
-	u64 table = ncr3 & RELAY_NPT_ADDR_MASK;
-
-	if (level != 4 && level != 5)
-		return -EINVAL;
-	if (gpa >> (PAGE_SHIFT + 9 * level))
-		return -EINVAL;
-
-	for (; level >= 1; level--) {
-		int shift = PAGE_SHIFT + 9 * (level - 1);
-		u64 index = (gpa >> shift) & (RELAY_NPT_ENTRIES - 1);
-		u64 pte;
-
-		if (relay_read_l1(kvm, table + index * sizeof(pte), &pte,
-				  sizeof(pte), false))
-			return -EFAULT;
-		if ((pte & (RELAY_NPT_P | RELAY_NPT_US)) !=
-		    (RELAY_NPT_P | RELAY_NPT_US))
-			return -EACCES;
-		if (level == 1 ||
-		    ((level == 2 || level == 3) && (pte & RELAY_NPT_PS))) {
-			u64 offset_mask = BIT_ULL(shift) - 1;
-
-			*l1_gpa = (pte & RELAY_NPT_ADDR_MASK & ~offset_mask) |
-				  (gpa & offset_mask);
-			return 0;
-		}
-		if (pte & RELAY_NPT_PS)
-			return -EINVAL;
-		table = pte & RELAY_NPT_ADDR_MASK;
-	}
-	return -EINVAL;
-}
-
 static int relay_svm_translate(struct kvm_vcpu *vcpu, u64 vmcb12, u64 l2_gpa,
 			       u64 *l1_gpa)
 {
@@ -194,8 +149,9 @@ static int relay_svm_translate(struct kvm_vcpu *vcpu, u64 vmcb12, u64 l2_gpa,
 		*l1_gpa = l2_gpa;
 		return 0;
 	}
-	return relay_npt_walk(kvm, relay_nested_npt_level(vcpu), ncr3, l2_gpa,
-			      l1_gpa);
+	/* Nested table walks are user accesses: present and user everywhere. */
+	return relay_stage2_walk(kvm, ncr3, relay_nested_npt_level(vcpu), l2_gpa,
+				 RELAY_NPT_P | RELAY_NPT_US, l1_gpa);
 }
 
 static void relay_svm_skip(struct kvm_vcpu *vcpu, u8 insn_len, bool long_mode)

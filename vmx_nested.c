@@ -17,10 +17,7 @@
 
 /* Bits of an EPT paging-structure entry and of the EPTP (SDM 29.3.2). */
 #define RELAY_EPT_READ		BIT_ULL(0)
-#define RELAY_EPT_LARGE		BIT_ULL(7)
-#define RELAY_EPT_ADDR_MASK	GENMASK_ULL(51, 12)
 #define RELAY_EPTP_PWL(eptp)	((((eptp) >> 3) & 7) + 1)
-#define RELAY_EPT_ENTRIES	512
 
 #define RELAY_EVMCS(field)	offsetof(struct hv_enlightened_vmcs, field)
 
@@ -100,46 +97,6 @@ static int relay_vmx_authorisation(struct kvm_vcpu *vcpu, bool atomic,
 	return auth;
 }
 
-/*
- * Walk L1's EPT for L2 as the CPU would for a read: every level must grant
- * read permission.  Accessed/dirty flags are left alone; this is a
- * hypervisor looking at guest memory, not a guest access.
- */
-static int relay_ept_walk(struct kvm *kvm, u64 eptp, u64 gpa, u64 *l1_gpa)
-{
-	int level = RELAY_EPTP_PWL(eptp);
-	u64 table = eptp & RELAY_EPT_ADDR_MASK;
-
-	if (level != 4 && level != 5)
-		return -EINVAL;
-	if (gpa >> (PAGE_SHIFT + 9 * level))
-		return -EINVAL;
-
-	for (; level >= 1; level--) {
-		int shift = PAGE_SHIFT + 9 * (level - 1);
-		u64 index = (gpa >> shift) & (RELAY_EPT_ENTRIES - 1);
-		u64 pte;
-
-		if (relay_read_l1(kvm, table + index * sizeof(pte), &pte,
-				  sizeof(pte), false))
-			return -EFAULT;
-		if (!(pte & RELAY_EPT_READ))
-			return -EACCES;
-		if (level == 1 ||
-		    ((level == 2 || level == 3) && (pte & RELAY_EPT_LARGE))) {
-			u64 offset_mask = BIT_ULL(shift) - 1;
-
-			*l1_gpa = (pte & RELAY_EPT_ADDR_MASK & ~offset_mask) |
-				  (gpa & offset_mask);
-			return 0;
-		}
-		if (pte & RELAY_EPT_LARGE)
-			return -EINVAL;
-		table = pte & RELAY_EPT_ADDR_MASK;
-	}
-	return -EINVAL;
-}
-
 static int relay_vmx_translate(struct kvm_vcpu *vcpu, u64 evmcs, u64 l2_gpa,
 			       u64 *l1_gpa)
 {
@@ -161,7 +118,9 @@ static int relay_vmx_translate(struct kvm_vcpu *vcpu, u64 evmcs, u64 l2_gpa,
 		*l1_gpa = l2_gpa;
 		return 0;
 	}
-	return relay_ept_walk(kvm, eptp, l2_gpa, l1_gpa);
+	/* EPT: every level must grant read permission. */
+	return relay_stage2_walk(kvm, eptp, RELAY_EPTP_PWL(eptp), l2_gpa,
+				 RELAY_EPT_READ, l1_gpa);
 }
 
 static void relay_vmx_skip(struct kvm_vcpu *vcpu, u8 insn_len, bool long_mode)
