@@ -57,7 +57,6 @@
 #define TARGET_CALLS	3000
 #define MAX_SECONDS	120
 
-#define REFCNT_FILE	"/sys/module/kvm_hv_relay/refcnt"
 
 /* Shared with the guest; the host reads and writes it live. */
 struct conc_shared {
@@ -381,31 +380,12 @@ static void conc_run(struct conc *c, u64 target, bool exit_process)
 	pthread_join(vcpu0, NULL);
 }
 
-static long refcnt(void)
-{
-	long v = -1;
-	FILE *f = fopen(REFCNT_FILE, "r");
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
 
 static long base_vms, base_refcnt;
 
 static void expect_baseline(const char *when)
 {
-	int i;
-
-	TEST_ASSERT(relay_vms_settle(base_vms), "%s: %ld VMs with relay state, want %ld",
-		    when, relay_state_value("vms"), base_vms);
-	for (i = 0; i < 300 && refcnt() != base_refcnt; i++)
-		usleep(10000);
-	TEST_ASSERT(refcnt() == base_refcnt, "%s: module refcount %ld, want %ld", when,
-		    refcnt(), base_refcnt);
+	relay_expect_baseline(when, base_vms, base_refcnt);
 }
 
 /* Relayed calls under mask flips, then the VM torn down with one pending. */
@@ -486,7 +466,7 @@ int main(void)
 {
 	relay_require_nested();
 	base_vms = relay_state_value("vms");
-	base_refcnt = refcnt();
+	base_refcnt = relay_module_refcnt();
 	TEST_REQUIRE(base_vms >= 0 && base_refcnt >= 0);
 
 	ksft_print_header();

@@ -39,7 +39,6 @@
 
 #include "lib/relay_nested.h"
 
-#define REFCNT_FILE	"/sys/module/kvm_hv_relay/refcnt"
 #define RESULT		0x1234567890abcdefULL
 #define MARKER		0x5a5a5a5a5a5a5a5aULL
 /* A capability number KVM does not know, next to ours. */
@@ -48,30 +47,10 @@
 static long base_vms, base_refcnt;
 static const char *module_path;
 
-static long refcnt(void)
-{
-	long v = -1;
-	FILE *f = fopen(REFCNT_FILE, "r");
 
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-/* Relay state and module references back where they were. */
 static void expect_baseline(const char *when)
 {
-	int i;
-
-	TEST_ASSERT(relay_vms_settle(base_vms), "%s: %ld VMs with relay state, want %ld",
-		    when, relay_state_value("vms"), base_vms);
-	for (i = 0; i < 300 && refcnt() != base_refcnt; i++)
-		usleep(10000);
-	TEST_ASSERT(refcnt() == base_refcnt, "%s: module refcount %ld, want %ld", when,
-		    refcnt(), base_refcnt);
+	relay_expect_baseline(when, base_vms, base_refcnt);
 }
 
 /* --- the nested VM: L2 makes one relayed fast HvPostMessage ---------------- */
@@ -284,7 +263,7 @@ static void case_exit_then_free(void)
 
 	run_to_exit(vcpu);
 	TEST_ASSERT(relay_state_value("vms") == base_vms + 1, "no relay state");
-	TEST_ASSERT(refcnt() > base_refcnt, "relay state does not pin the module");
+	TEST_ASSERT(relay_module_refcnt() > base_refcnt, "relay state does not pin the module");
 	kvm_vm_free(vm);
 	expect_baseline("VM freed with a pending completion");
 }
@@ -435,7 +414,7 @@ int main(int argc, char *argv[])
 
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY));
 	base_vms = relay_state_value("vms");
-	base_refcnt = refcnt();
+	base_refcnt = relay_module_refcnt();
 	TEST_REQUIRE(base_vms >= 0 && base_refcnt >= 0);
 	module_path = argc > 1 ? argv[1] : NULL;
 	nested = nested_ok();

@@ -59,4 +59,35 @@ static inline bool relay_vms_settle(long want)
 	return false;
 }
 
+#define RELAY_REFCNT_FILE	"/sys/module/kvm_hv_relay/refcnt"
+
+/* The module's reference count: VMs with relay state and open devices pin it. */
+static inline long relay_module_refcnt(void)
+{
+	long v = -1;
+	FILE *f = fopen(RELAY_REFCNT_FILE, "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Relay state and module references back where they were before @when. */
+static inline void relay_expect_baseline(const char *when, long base_vms,
+					 long base_refcnt)
+{
+	int i;
+
+	TEST_ASSERT(relay_vms_settle(base_vms), "%s: %ld VMs with relay state, want %ld",
+		    when, relay_state_value("vms"), base_vms);
+	for (i = 0; i < 300 && relay_module_refcnt() != base_refcnt; i++)
+		usleep(10000);
+	TEST_ASSERT(relay_module_refcnt() == base_refcnt,
+		    "%s: module refcount %ld, want %ld", when,
+		    relay_module_refcnt(), base_refcnt);
+}
+
 #endif /* RELAY_DEBUGFS_H */
