@@ -88,6 +88,10 @@ known_bad() {	# known_bad <name>: prints the reason
 				$1 = ""; $2 = ""; sub(/^ +/, ""); print; exit
 			}'
 }
+# runner <name>: "t", or "t2" (one retry after a failure) for a flaky: entry
+runner() {
+	if why=$(known_bad "flaky:$1") && [ -n "$why" ]; then echo t2; else echo t; fi
+}
 declare -a expect=() pre=() upstream=() ours=()
 skips=()
 while read -r v n st; do
@@ -123,7 +127,7 @@ for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
 	echo "MODS='$MODS'"
 	echo "plan() {"
 	if [ $mode = check ]; then
-		for n in "${upstream[@]}"; do echo "	t stock/$n /t/upstream/$n"; expect+=("stock/$n"); done
+		for n in "${upstream[@]}"; do echo "	$(runner "$n") stock/$n /t/upstream/$n"; expect+=("stock/$n"); done
 		echo "	t insmod insmod /lib/mods/kvm_hv_relay.ko"; expect+=(insmod)
 		for n in "${ours[@]}"; do
 			# optional arguments: a "testbed-args: ..." line in the source
@@ -137,7 +141,7 @@ for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
 		if [ -n "$hold" ]; then
 			echo "	t parity-holder/start /t/ours/relay_hold --start"; expect+=(parity-holder/start)
 		fi
-		for n in "${upstream[@]}"; do echo "	t relay/$n /t/upstream/$n"; expect+=("relay/$n"); done
+		for n in "${upstream[@]}"; do echo "	$(runner "$n") relay/$n /t/upstream/$n"; expect+=("relay/$n"); done
 		if [ -n "$hold" ]; then
 			echo "	t parity-holder/stop /t/ours/relay_hold --stop"; expect+=(parity-holder/stop)
 		fi
