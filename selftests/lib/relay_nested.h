@@ -20,6 +20,7 @@
 
 #include <linux/kvm_hv_relay.h>
 #include "relay_compat.h"
+#include "relay_shim.h"
 
 #define HV_STATUS_SUCCESS		0
 #define HV_STATUS_INVALID_INPUT		3
@@ -263,9 +264,10 @@ static inline void relay_require_nested(void)
 }
 
 /*
- * Make @vcpu an L1 that can run L2: Hyper-V CPUID, eVMCS (Intel), the VMX
- * or SVM pages, the VP assist page and its struct relay_l1.  Its guest code
- * gets (nested, l1) as arguments.
+ * Make @vcpu an L1 that can run L2: its Hyper-V identity from libhvrelay's
+ * nested "windows" preset (eVMCS on Intel, SynIC2, CPUID), the VMX or SVM
+ * pages, the VP assist page and its struct relay_l1.  Its guest code gets
+ * (nested, l1) as arguments.
  */
 static inline void relay_nested_vcpu_init(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
 					  struct relay_nested_vcpu *nv)
@@ -279,14 +281,13 @@ static inline void relay_nested_vcpu_init(struct kvm_vm *vm, struct kvm_vcpu *vc
 	nv->l1 = addr_gva2hva(vm, nv->l1_gva);
 	memset(nv->l1, 0, sizeof(*nv->l1));
 
-	vcpu_set_hv_cpuid(vcpu);
+	relay_shim_vcpu_setup(vcpu, RELAY_SHIM_SPEC, NULL);
 	if (relay_host_is_svm()) {
 		vcpu_alloc_svm(vm, &nested_gva);
 		gva = relay_alloc_page(vm);
 		nv->l1->vp_assist_gpa = addr_gva2gpa(vm, gva);
 		nv->l1->vp_assist = (void *)gva;
 	} else {
-		vcpu_enable_evmcs(vcpu);
 		nv->vmx = vcpu_alloc_vmx(vm, &nested_gva);
 		relay_evmcs_pages(vm, nv->vmx, &ev);
 		nv->l1->vp_assist_gpa = ev.vp_assist_gpa;
@@ -418,16 +419,6 @@ static inline void relay_set_user_bit_level(struct kvm_vm *vm, u64 table_gpa, in
 static inline void relay_set_user_bit(struct kvm_vm *vm)
 {
 	relay_set_user_bit_level(vm, relay_vm_pgd(vm), relay_vm_levels(vm));
-}
-
-static inline int relay_enable(struct kvm_vm *vm, u64 mask)
-{
-	struct kvm_enable_cap cap = {
-		.cap = KVM_CAP_NESTED_HYPERV_HCALL_RELAY,
-		.args = { mask },
-	};
-
-	return __vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
 }
 
 #include "relay_debugfs.h"

@@ -5,9 +5,11 @@
 #   OURS_SRC   directory of our selftest sources
 #   OURS_OUT   output directory
 #   OURS_INC   extra include directory (the repo's uapi/)
-$(OURS_OUT)/%: $(OURS_SRC)/%.c $(LIBKVM_OBJS)
+#   OURS_SHIM_INC, OURS_SHIM_LIB  libhvrelay's header directory and archive
+#              (optional: only selftests/ link it)
+$(OURS_OUT)/%: $(OURS_SRC)/%.c $(LIBKVM_OBJS) $(OURS_SHIM_LIB)
 	@mkdir -p $(OURS_OUT)
-	$(CC) $(CFLAGS) -I$(OURS_INC) -MD -MF $@.d $(CPPFLAGS) $(LDFLAGS) $(TARGET_ARCH) \
-		$< $(LIBKVM_OBJS) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) -I$(OURS_INC) $(OURS_SHIM_INC:%=-I%) -MD -MF $@.d $(CPPFLAGS) $(LDFLAGS) \
+		$(TARGET_ARCH) $< $(LIBKVM_OBJS) $(OURS_SHIM_LIB) $(LDLIBS) -o $@
 
 -include $(wildcard $(OURS_OUT)/*.d)

@@ -67,6 +67,21 @@ else
 	tail_log "$B/logs/upstream.log"
 fi
 
+# libhvrelay (our selftests link it) and the kvm-hv-relay CLI, static, for
+# selftests that run it (/t/extra in the guest)
+mkdir -p "$B/bin/extra"
+SHIMLIB=$B/shim/libhvrelay.a
+if make -C "$REPO/tools/shim" STATIC=1 B="$B/shim" "$SHIMLIB" "$B/shim/kvm-hv-relay" \
+	>"$B/logs/shim.log" 2>&1; then
+	[ "$B/bin/extra/kvm-hv-relay" -nt "$B/shim/kvm-hv-relay" ] ||
+		strip -o "$B/bin/extra/kvm-hv-relay" "$B/shim/kvm-hv-relay"
+	tap_ok "$name/build/shim-static"
+else
+	rm -f "$B/bin/extra/kvm-hv-relay"
+	tap_fail "$name/build/shim-static" "make -C tools/shim STATIC=1 failed"
+	tail_log "$B/logs/shim.log"
+fi
+
 # ours: every selftests/*.c is one test program
 shopt -s nullglob
 OURS_DIR=${TESTBED_SELFTESTS:-$REPO/selftests}
@@ -75,7 +90,8 @@ srcs=("$OURS_DIR"/*.c)
 for s in "${srcs[@]}"; do
 	n=$(basename "$s" .c)
 	if "${MK[@]}" -f Makefile -f "$TB_DIR/ours.mk" OURS_SRC="$OURS_DIR" \
-		OURS_OUT="$B/ours" OURS_INC="$REPO/uapi" "$B/ours/$n" >"$B/logs/ours-$n.log" 2>&1; then
+		OURS_OUT="$B/ours" OURS_INC="$REPO/uapi" OURS_SHIM_INC="$REPO/tools/shim/include" \
+		OURS_SHIM_LIB="$SHIMLIB" "$B/ours/$n" >"$B/logs/ours-$n.log" 2>&1; then
 		[ "$B/bin/ours/$n" -nt "$B/ours/$n" ] || strip -o "$B/bin/ours/$n" "$B/ours/$n"
 		tap_ok "$name/build/selftests/$n"
 	else
@@ -84,20 +100,6 @@ for s in "${srcs[@]}"; do
 		grep -E 'error|undefined' "$B/logs/ours-$n.log" | head -n 10 | sed 's/^/#   /'
 	fi
 done
-# the kvm-hv-relay CLI, static, for selftests that run it (/t/extra in the guest)
-mkdir -p "$B/bin/extra"
-if [ -e "$REPO/tools/shim/Makefile" ]; then
-	if make -C "$REPO/tools/shim" STATIC=1 B="$B/shim" "$B/shim/kvm-hv-relay" \
-		>"$B/logs/shim.log" 2>&1; then
-		[ "$B/bin/extra/kvm-hv-relay" -nt "$B/shim/kvm-hv-relay" ] ||
-			strip -o "$B/bin/extra/kvm-hv-relay" "$B/shim/kvm-hv-relay"
-		tap_ok "$name/build/shim-static"
-	else
-		rm -f "$B/bin/extra/kvm-hv-relay"
-		tap_fail "$name/build/shim-static" "make -C tools/shim STATIC=1 failed"
-		tail_log "$B/logs/shim.log"
-	fi
-fi
 # binaries of tests whose source is gone
 for b in "$B"/bin/ours/*; do
 	[ -e "$OURS_DIR/$(basename "$b").c" ] || rm -f "$b"
