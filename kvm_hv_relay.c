@@ -53,6 +53,8 @@ static DEFINE_SPINLOCK(relay_vms_lock);
 /* Serialises KVM_ENABLE_CAP so that one VM never gets two states. */
 static DEFINE_MUTEX(relay_enable_mutex);
 static atomic_t relay_nr_vms = ATOMIC_INIT(0);
+/* Bytes of relay state alive, for the lifecycle tests' leak check. */
+static atomic_long_t relay_live_bytes = ATOMIC_LONG_INIT(0);
 
 static const struct relay_vendor *relay_vendor;
 static u64 relay_supported;
@@ -568,6 +570,11 @@ static int relay_vm_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(relay_vm);
 
+static size_t relay_vm_bytes(const struct relay_vm *rvm)
+{
+	return sizeof(*rvm) + rvm->nr_vcpus * sizeof(*rvm->vcpus);
+}
+
 static struct relay_vm *relay_vm_alloc(struct kvm *kvm)
 {
 	struct relay_vm *rvm = kzalloc(sizeof(*rvm), GFP_KERNEL_ACCOUNT);
@@ -582,15 +589,22 @@ static struct relay_vm *relay_vm_alloc(struct kvm *kvm)
 		kfree(rvm);
 		return NULL;
 	}
+	atomic_long_add(relay_vm_bytes(rvm), &relay_live_bytes);
 	return rvm;
+}
+
+static void relay_vm_free(struct relay_vm *rvm)
+{
+	atomic_long_sub(relay_vm_bytes(rvm), &relay_live_bytes);
+	kvfree(rvm->vcpus);
+	kfree(rvm);
 }
 
 static void relay_vm_free_rcu(struct rcu_head *head)
 {
 	struct relay_vm *rvm = container_of(head, struct relay_vm, rcu);
 
-	kvfree(rvm->vcpus);
-	kfree(rvm);
+	relay_vm_free(rvm);
 	atomic_dec(&relay_nr_vms);
 	/* Pairs with the try_module_get() that created the state. */
 	module_put(THIS_MODULE);
@@ -627,8 +641,7 @@ int relay_set_mask(struct kvm *kvm, u64 mask)
 		}
 		/* A VM with relay state pins the module: see relay_exit(). */
 		if (!try_module_get(THIS_MODULE)) {
-			kvfree(rvm->vcpus);
-			kfree(rvm);
+			relay_vm_free(rvm);
 			ret = -ENODEV;
 			goto out;
 		}
@@ -861,8 +874,9 @@ static int relay_state_show(struct seq_file *m, void *unused)
 		   RELAY_VERSION, relay_vendor->name, relay_supported,
 		   READ_ONCE(relay_armed), atomic_read(&relay_nr_vms));
 	/* A VM's state: one relay_vm plus a relay_vcpu per possible vCPU. */
-	seq_printf(m, "vm_bytes: %zu\nvcpu_bytes: %zu\n",
-		   sizeof(struct relay_vm), sizeof(struct relay_vcpu));
+	seq_printf(m, "vm_bytes: %zu\nvcpu_bytes: %zu\nlive_bytes: %ld\n",
+		   sizeof(struct relay_vm), sizeof(struct relay_vcpu),
+		   atomic_long_read(&relay_live_bytes));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(relay_state);
