@@ -2,11 +2,16 @@
 /*
  * relay_lifecycle: per-VM relay state is created by KVM_ENABLE_CAP, freed
  * with the VM, pins the module while it exists, and nothing is left behind
- * after many create/enable/destroy cycles.  Optionally (argv[1] = path of
- * kvm_hv_relay.ko) unloads and reloads the module around a live VM.
+ * after many create/enable/destroy cycles, with and without a relayed call
+ * in each.  Optionally (argv[1] = path of kvm_hv_relay.ko) unloads and
+ * reloads the module around a live VM, again and again while unrelated
+ * nested VMs keep running, and reloads the vendor module under it.
  *
- * The module's own object count is read from debugfs
- * (/sys/kernel/debug/kvm_hv_relay/state, "vms: N").
+ * "Nothing left behind" is the module's own accounting in debugfs
+ * (/sys/kernel/debug/kvm_hv_relay/state: "vms", "live_bytes"), the module
+ * reference count, and the kernel's unreclaimable slab and free memory,
+ * measured after emptying the slab caches, each within a bound far below
+ * what one leaked VM's relay state per cycle would add up to.
  *
  * testbed-args: /lib/mods/kvm_hv_relay.ko
  */
@@ -19,23 +24,103 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <pthread.h>
+
 #include "kselftest.h"
 #include "test_util.h"
 #include "kvm_util.h"
+#include "processor.h"
 
-#include <linux/kvm_hv_relay.h>
-#include "lib/relay_debugfs.h"
+#include "lib/relay_nested.h"
 
 #define CYCLES		500
+#define RELAY_CYCLES	500
+#define RELOADS		20
 
-static int enable(struct kvm_vm *vm, u64 mask)
+#define enable(vm, mask)	relay_enable(vm, mask)
+
+/* --- memory: the module's accounting and the kernel's ------------------------ */
+
+struct mem_snap {
+	long live_bytes;	/* the module's relay state */
+	long slab_kb;		/* SUnreclaim */
+	long free_kb;		/* MemFree */
+};
+
+static long meminfo_kb(const char *key)
 {
-	struct kvm_enable_cap cap = {
-		.cap = KVM_CAP_NESTED_HYPERV_HCALL_RELAY,
-		.args = { mask },
-	};
+	char line[128];
+	size_t n = strlen(key);
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
 
-	return __vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static void write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, val, strlen(val)) < 0)
+			; /* not every cache can be shrunk: best effort */
+		close(fd);
+	}
+}
+
+/*
+ * Freed objects sit in per-CPU slabs and freed pages in per-CPU lists
+ * until something asks for them back: ask, so that only live memory counts.
+ */
+static void mem_snapshot(struct mem_snap *m)
+{
+	char path[300];
+	struct dirent *e;
+	DIR *d;
+
+	write_str("/proc/sys/vm/drop_caches", "3");
+	d = opendir("/sys/kernel/slab");
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", e->d_name);
+		write_str(path, "1");
+	}
+	if (d)
+		closedir(d);
+	m->live_bytes = relay_state_value("live_bytes");
+	m->slab_kb = meminfo_kb("SUnreclaim");
+	m->free_kb = meminfo_kb("MemFree");
+}
+
+/*
+ * Bounds: 2 KiB of slab or 16 KiB of pages per cycle would show, while one
+ * leaked VM's relay state per cycle is more than 32 KiB on every kernel.
+ */
+static void mem_expect_baseline(const struct mem_snap *before, int cycles)
+{
+	struct mem_snap after;
+	long slab_max = cycles * 2, free_max = cycles * 16;
+
+	mem_snapshot(&after);
+	TEST_ASSERT(after.live_bytes == before->live_bytes,
+		    "relay state: %ld bytes live, %ld before", after.live_bytes,
+		    before->live_bytes);
+	TEST_ASSERT(after.slab_kb - before->slab_kb < slab_max,
+		    "unreclaimable slab grew by %ld KiB over %d cycles (bound %ld)",
+		    after.slab_kb - before->slab_kb, cycles, slab_max);
+	TEST_ASSERT(before->free_kb - after.free_kb < free_max,
+		    "free memory shrank by %ld KiB over %d cycles (bound %ld)",
+		    before->free_kb - after.free_kb, cycles, free_max);
+	ksft_print_msg("%d cycles: relay state %ld bytes; unreclaimable slab %ld -> %ld KiB, free %ld -> %ld KiB\n",
+		       cycles, after.live_bytes, before->slab_kb, after.slab_kb,
+		       before->free_kb, after.free_kb);
 }
 
 static bool vm_file_has_mask(struct kvm_vm *vm, const char *want)
@@ -79,8 +164,10 @@ static void test_state_follows_vm(long base)
 
 static void test_cycles(long base)
 {
+	struct mem_snap before;
 	int i;
 
+	mem_snapshot(&before);
 	for (i = 0; i < CYCLES; i++) {
 		struct kvm_vm *vm = vm_create_barebones();
 
@@ -89,6 +176,113 @@ static void test_cycles(long base)
 	}
 	TEST_ASSERT(relay_vms_settle(base), "%d cycles left %ld VMs with state",
 		    CYCLES, relay_state_value("vms") - base);
+	mem_expect_baseline(&before, CYCLES);
+}
+
+/* --- cycles with a relayed call ------------------------------------------- */
+
+static struct {
+	u64 msg_gpa;
+	u64 rax;
+	u64 done;
+} l2_post;
+
+static void l2_post_once(void)
+{
+	struct relay_hc_regs after;
+
+	relay_l2_hypercall(HC_NESTED | HC_POST, l2_post.msg_gpa, 0, &after);
+	l2_post.rax = after.rax;
+	l2_post.done = 1;
+	relay_l2_back_to_l1();
+}
+
+/* The only call L1 may see is L2's way back: the post stays in L0. */
+static void l1_post_once(void *nested, struct relay_l1 *l1)
+{
+	relay_l1_setup(l1, nested);
+	relay_l1_enter(l1, nested, true);
+	GUEST_ASSERT(l2_post.done);
+	GUEST_DONE();
+}
+
+/* An L1 whose L2 runs without stage-2 tables: its GPAs are L1's. */
+static struct kvm_vm *nested_vm(struct kvm_vcpu **vcpu, void *l1_code, void *l2_code)
+{
+	struct relay_nested_vcpu nv;
+	relay_gva_t stack;
+	struct kvm_vm *vm;
+
+	vm = vm_create_with_one_vcpu(vcpu, l1_code);
+	relay_nested_vcpu_init(vm, *vcpu, &nv);
+	stack = relay_alloc_page(vm);
+	nv.l1->direct_hypercall = 1;
+	nv.l1->nested_flush = 1;
+	nv.l1->l2_rip = (u64)l2_code;
+	nv.l1->l2_rsp = stack + 4096;
+	return vm;
+}
+
+static void relayed_cycle(int i)
+{
+	u64 mask = i & 1 ? KVM_NESTED_HYPERV_RELAY_POST_MESSAGE : KVM_NESTED_HYPERV_RELAY_ALL;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	int exits = 0;
+
+	vm = nested_vm(&vcpu, l1_post_once, l2_post_once);
+	l2_post.msg_gpa = addr_gva2gpa(vm, relay_alloc_page(vm));
+	sync_global_to_guest(vm, l2_post);
+	TEST_ASSERT(!enable(vm, mask), "cycle %d: enable", i);
+
+	for (;;) {
+		struct kvm_run *run = vcpu->run;
+
+		vcpu_run(vcpu);
+		if (run->exit_reason != KVM_EXIT_HYPERV)
+			break;
+		TEST_ASSERT(run->hyperv.u.hcall.input == HC_POST &&
+			    run->hyperv.u.hcall.params[0] == l2_post.msg_gpa,
+			    "cycle %d: exit input 0x%llx params[0] 0x%llx", i,
+			    (unsigned long long)run->hyperv.u.hcall.input,
+			    (unsigned long long)run->hyperv.u.hcall.params[0]);
+		run->hyperv.u.hcall.result = 0x10000 + i;
+		exits++;
+	}
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_DONE:
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("cycle %d: exit %u, ucall %lu", i, vcpu->run->exit_reason,
+			  (unsigned long)uc.cmd);
+	}
+	sync_global_from_guest(vm, l2_post);
+	TEST_ASSERT(exits == 1 && l2_post.rax == 0x10000ULL + i,
+		    "cycle %d: %d exits, L2 got 0x%llx", i, exits,
+		    (unsigned long long)l2_post.rax);
+	kvm_vm_free(vm);
+	relay_lib_vm_freed();
+}
+
+static void test_relayed_cycles(long base)
+{
+	struct mem_snap before;
+	int i;
+
+	/* KVM's and the kernel's first-use allocations are no leak of ours. */
+	for (i = 0; i < 10; i++)
+		relayed_cycle(i);
+	TEST_ASSERT(relay_vms_settle(base), "warm-up left VMs with relay state");
+	mem_snapshot(&before);
+	for (i = 0; i < RELAY_CYCLES; i++)
+		relayed_cycle(i);
+	TEST_ASSERT(relay_vms_settle(base), "%d relayed cycles left %ld VMs with state",
+		    RELAY_CYCLES, relay_state_value("vms") - base);
+	mem_expect_baseline(&before, RELAY_CYCLES);
 }
 
 static long delete_module(const char *name)
@@ -124,6 +318,125 @@ static void test_unload(const char *ko, long base)
 	load_module(ko, "");
 	TEST_ASSERT(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY) ==
 		    KVM_NESTED_HYPERV_RELAY_ALL, "capability back after reload");
+}
+
+/* --- reloads while unrelated VMs run ---------------------------------------- */
+
+#define KVM_HC_VAPIC_POLL_IRQ	1
+
+/* A KVM (not Hyper-V) hypercall from L1: KVM's hypercall handler is hooked. */
+static u64 l1_kvm_hypercall(void)
+{
+	u64 rax = KVM_HC_VAPIC_POLL_IRQ;
+
+	asm volatile(RELAY_HYPERCALL_ASM("%[svm]")
+		     : "+a"(rax) : [svm] "m"(relay_hc_svm)
+		     : "rbx", "rcx", "rdx", "rsi", "memory", "cc");
+	return rax;
+}
+
+/* L2 of a VM without the capability: nested posts, all for L1. */
+static void l2_post_forever(void)
+{
+	struct relay_hc_regs after;
+
+	for (;;)
+		relay_l2_hypercall(HC_NESTED | HC_POST, 0x1000, 0, &after);
+}
+
+static void l1_count_forever(void *nested, struct relay_l1 *l1)
+{
+	u64 n;
+
+	relay_l1_setup(l1, nested);
+	relay_l1_enter(l1, nested, true);
+	for (n = 1;; n++) {
+		if (!(n % 64)) {
+			GUEST_ASSERT_EQ(l1_kvm_hypercall(), 0);
+			GUEST_SYNC(n);
+		}
+		relay_l1_skip(nested);
+		relay_l1_enter(l1, nested, false);
+	}
+}
+
+struct bystander {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	pthread_t thread;
+	volatile bool stop;
+	volatile u64 l1_calls;	/* L2 calls L1 has seen so far */
+};
+
+static void *bystander_run(void *arg)
+{
+	struct bystander *b = arg;
+	struct ucall uc;
+
+	while (!b->stop) {
+		vcpu_run(b->vcpu);
+		TEST_ASSERT(b->vcpu->run->exit_reason == KVM_EXIT_IO,
+			    "VM without the relay: exit %u (%s)", b->vcpu->run->exit_reason,
+			    exit_reason_str(b->vcpu->run->exit_reason));
+		switch (get_ucall(b->vcpu, &uc)) {
+		case UCALL_SYNC:
+			TEST_ASSERT(uc.args[1] == b->l1_calls + 64, "L1 saw %lu calls, want %llu",
+				    (unsigned long)uc.args[1],
+				    (unsigned long long)b->l1_calls + 64);
+			b->l1_calls = uc.args[1];
+			break;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			break;
+		default:
+			TEST_FAIL("ucall %lu", (unsigned long)uc.cmd);
+		}
+	}
+	return NULL;
+}
+
+/* Wait (bounded) until the bystander has made progress since @since. */
+static bool bystander_moved(struct bystander *b, u64 since)
+{
+	int i;
+
+	for (i = 0; i < 6000 && b->l1_calls <= since; i++)
+		usleep(10000);
+	return b->l1_calls > since;
+}
+
+static void test_reload_under_load(const char *ko, long base)
+{
+	struct bystander b = { 0 };
+	u64 seen;
+	int i;
+
+	b.vm = nested_vm(&b.vcpu, l1_count_forever, l2_post_forever);
+	TEST_ASSERT(!pthread_create(&b.thread, NULL, bystander_run, &b), "thread");
+	TEST_ASSERT(bystander_moved(&b, 0), "the bystander VM does not run");
+
+	for (i = 0; i < RELOADS; i++) {
+		TEST_ASSERT(relay_vms_settle(base), "reload %d: VMs with relay state", i);
+		seen = b.l1_calls;
+		TEST_ASSERT(!delete_module("kvm_hv_relay"), "reload %d: rmmod: errno %d", i,
+			    errno);
+		TEST_ASSERT(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY) == 0,
+			    "reload %d: capability announced without the module", i);
+		TEST_ASSERT(bystander_moved(&b, seen), "reload %d: VM stalled after rmmod", i);
+		seen = b.l1_calls;
+		load_module(ko, "");
+		TEST_ASSERT(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY) ==
+			    KVM_NESTED_HYPERV_RELAY_ALL, "reload %d: capability", i);
+		TEST_ASSERT(bystander_moved(&b, seen), "reload %d: VM stalled after insmod", i);
+	}
+	b.stop = true;
+	pthread_join(b.thread, NULL);
+	ksft_print_msg("%d reloads; the bystander's L1 saw %llu nested posts meanwhile\n",
+		       RELOADS, (unsigned long long)b.l1_calls);
+	kvm_vm_free(b.vm);
+
+	/* And the reloaded module still relays. */
+	relayed_cycle(0);
 }
 
 /*
@@ -168,21 +481,28 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY));
 	base = relay_state_value("vms");
 	TEST_REQUIRE(base >= 0);
+	relay_require_nested();
 
 	ksft_print_header();
-	ksft_set_plan(4);
+	ksft_set_plan(6);
 
 	test_state_follows_vm(base);
 	ksft_test_result_pass("relay_lifecycle_state_follows_vm\n");
 	test_cycles(base);
 	ksft_test_result_pass("relay_lifecycle_%d_cycles\n", CYCLES);
+	test_relayed_cycles(base);
+	ksft_test_result_pass("relay_lifecycle_%d_relayed_cycles\n", RELAY_CYCLES);
 	if (argc > 1) {
 		test_unload(argv[1], base);
 		ksft_test_result_pass("relay_lifecycle_rmmod_busy_then_clean\n");
+		test_reload_under_load(argv[1], base);
+		ksft_test_result_pass("relay_lifecycle_%d_reloads_under_load\n", RELOADS);
 		test_vendor_reload(argv[1]);
 		ksft_test_result_pass("relay_lifecycle_vendor_module_reload\n");
 	} else {
 		ksft_test_result_skip("relay_lifecycle_rmmod_busy_then_clean: no module path given\n");
+		ksft_test_result_skip("relay_lifecycle_%d_reloads_under_load: no module path given\n",
+				      RELOADS);
 		ksft_test_result_skip("relay_lifecycle_vendor_module_reload: no module path given\n");
 	}
 	ksft_finished();
