@@ -169,10 +169,25 @@ static inline bool relay_file_is_kvm_vm(struct file *file)
 #endif
 }
 
-/* The argument and return-address registers an ftrace hook sees at entry. */
-static inline struct pt_regs *relay_hook_regs(struct ftrace_regs *fregs)
-{
-	return ftrace_get_regs(fregs);
-}
+/*
+ * An ftrace hook reads the hooked function's arguments and may make it
+ * resume in a replacement.  With ftrace_regs arguments (x86-64 since 5.11)
+ * that needs no full pt_regs: IPMODIFY alone, as livepatch does it.
+ */
+#ifndef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+#error "kvm_hv_relay needs ftrace with arguments (x86-64, Linux 5.11 or later)"
+#endif
+#define RELAY_FTRACE_OPS_FLAGS	FTRACE_OPS_FL_IPMODIFY
+
+#ifdef RELAY_HAVE_FTRACE_REGS_ACCESSORS
+/* 6.2+: struct ftrace_regs is opaque behind accessors. */
+#define relay_hook_arg(fregs, n)	ftrace_regs_get_argument(fregs, n)
+#define relay_hook_divert(fregs, fn) \
+	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)(fn))
+#else
+#define relay_hook_arg(fregs, n)	regs_get_kernel_argument(&(fregs)->regs, n)
+#define relay_hook_divert(fregs, fn) \
+	ftrace_instruction_pointer_set(fregs, (unsigned long)(fn))
+#endif
 
 #endif /* KVM_HV_RELAY_COMPAT_H */

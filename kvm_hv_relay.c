@@ -79,13 +79,17 @@ static struct relay_vcpu *relay_vcpu_find(struct kvm_vcpu *vcpu,
 					  struct relay_vm **rvmp)
 {
 	struct relay_vcpu *rv = NULL;
-	struct relay_vm *rvm;
+	struct relay_vm *rvm = NULL;
 
+	/* Every exit of every VM comes here: most hosts have no relay VM. */
+	if (!atomic_read(&relay_nr_vms))
+		goto out;
 	rcu_read_lock();
 	rvm = relay_vm_find(vcpu->kvm);
 	if (rvm && vcpu->vcpu_idx < rvm->nr_vcpus)
 		rv = &rvm->vcpus[vcpu->vcpu_idx];
 	rcu_read_unlock();
+out:
 	if (rvmp)
 		*rvmp = rvm;
 	return rv;
@@ -282,14 +286,12 @@ enum relay_vcpu_state relay_decide(struct kvm_vcpu *vcpu)
 void relay_decide_and_divert(struct ftrace_regs *fregs, void *l0_handles,
 			     void *fault_in)
 {
-	struct pt_regs *regs = relay_hook_regs(fregs);
-
-	switch (relay_decide((struct kvm_vcpu *)regs->di)) {
+	switch (relay_decide((struct kvm_vcpu *)relay_hook_arg(fregs, 0))) {
 	case RELAY_DECIDED:
-		regs->ip = (unsigned long)l0_handles;
+		relay_hook_divert(fregs, l0_handles);
 		break;
 	case RELAY_FAULT_IN:
-		regs->ip = (unsigned long)fault_in;
+		relay_hook_divert(fregs, fault_in);
 		break;
 	default:
 		break;
@@ -518,14 +520,13 @@ static int relay_hypercall(struct kvm_vcpu *vcpu)
 void relay_handler_hook(unsigned long ip, unsigned long parent_ip,
 			struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs = relay_hook_regs(fregs);
-	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)regs->di;
+	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)relay_hook_arg(fregs, 0);
 	struct relay_vcpu *rv = relay_vcpu_find(vcpu, NULL);
 
 	if (!rv || rv->state != RELAY_DECIDED)
 		return;
 	if (vcpu->arch.hflags & HF_GUEST_MASK)
-		regs->ip = (unsigned long)relay_hypercall;
+		relay_hook_divert(fregs, relay_hypercall);
 	else
 		rv->state = RELAY_IDLE;
 }
@@ -541,10 +542,8 @@ static void relay_check_extension_hook(unsigned long ip,
 				       struct ftrace_ops *op,
 				       struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs = relay_hook_regs(fregs);
-
-	if (regs->si == KVM_CAP_NESTED_HYPERV_HCALL_RELAY)
-		regs->ip = (unsigned long)relay_check_extension;
+	if (relay_hook_arg(fregs, 1) == KVM_CAP_NESTED_HYPERV_HCALL_RELAY)
+		relay_hook_divert(fregs, relay_check_extension);
 }
 
 static int relay_vm_show(struct seq_file *m, void *unused)
@@ -703,12 +702,11 @@ static void relay_enable_cap_hook(unsigned long ip, unsigned long parent_ip,
 				  struct ftrace_ops *op,
 				  struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs = relay_hook_regs(fregs);
-	struct kvm_enable_cap *cap = (struct kvm_enable_cap *)regs->si;
+	struct kvm_enable_cap *cap = (struct kvm_enable_cap *)relay_hook_arg(fregs, 1);
 
 	if (cap->cap == KVM_CAP_NESTED_HYPERV_HCALL_RELAY &&
 	    try_module_get(THIS_MODULE))
-		regs->ip = (unsigned long)relay_enable_cap;
+		relay_hook_divert(fregs, relay_enable_cap);
 }
 
 /* Pass-through: drop the VM's state; KVM's destroy then runs as usual. */
@@ -716,7 +714,7 @@ static void relay_destroy_vm_hook(unsigned long ip, unsigned long parent_ip,
 				  struct ftrace_ops *op,
 				  struct ftrace_regs *fregs)
 {
-	struct kvm *kvm = (struct kvm *)relay_hook_regs(fregs)->di;
+	struct kvm *kvm = (struct kvm *)relay_hook_arg(fregs, 0);
 	struct relay_vm *rvm;
 
 	spin_lock(&relay_vms_lock);
@@ -740,8 +738,15 @@ int relay_hook_arm(struct relay_hook *hook)
 	 */
 	memset(&hook->ops, 0, sizeof(hook->ops));
 	hook->ops.func = hook->func;
-	hook->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
-			  FTRACE_OPS_FL_RECURSION;
+	/*
+	 * No FTRACE_OPS_FL_RECURSION: none of our callbacks reaches a function
+	 * we hook, so ftrace's recursion guard (an extra call on every exit of
+	 * every VM) buys nothing.  The callbacks take no lock that sleeps and
+	 * are fine to run preemptible, as ftrace may then call them.  The
+	 * arguments and the resume address are all they touch, so the
+	 * trampoline saves no more than those (compat.h).
+	 */
+	hook->ops.flags = RELAY_FTRACE_OPS_FLAGS;
 	ret = ftrace_set_filter(&hook->ops, name, strlen(name), 1);
 	if (ret)
 		return ret;
