@@ -36,7 +36,7 @@
 
 #define CYCLES		500
 #define RELAY_CYCLES	500
-#define RELOADS		20
+#define RELOADS		8
 
 #define enable(vm, mask)	relay_enable(vm, mask)
 
@@ -384,6 +384,11 @@ static void *bystander_run(void *arg)
 				    (unsigned long)uc.args[1],
 				    (unsigned long long)b->l1_calls + 64);
 			b->l1_calls = uc.args[1];
+			/*
+			 * A VMM's vCPU thread sleeps now and then: leave the
+			 * (maybe only) CPU to rmmod and insmod in between.
+			 */
+			usleep(1000);
 			break;
 		case UCALL_ABORT:
 			REPORT_GUEST_ASSERT(uc);
