@@ -229,6 +229,9 @@ enum relay_vcpu_state relay_decide(struct kvm_vcpu *vcpu)
 	u64 input, mask, ctl_gpa = 0;
 	int auth;
 
+	/* Most L2 exits are no hypercall: tell before any lookup. */
+	if (!atomic_read(&relay_nr_vms) || !vendor->hypercall_exit(vcpu))
+		return RELAY_IDLE;
 	rv = relay_vcpu_find(vcpu, &rvm);
 	if (!rv)
 		return RELAY_IDLE;

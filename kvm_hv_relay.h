@@ -100,6 +100,12 @@ struct relay_vendor {
 	 */
 	int (*verify)(void);
 	/*
+	 * Atomic context (ftrace callback), at every L2 exit: is it a
+	 * hypercall instruction's exit at all?  Cheap, so that other exits
+	 * pay nothing more.
+	 */
+	bool (*hypercall_exit)(struct kvm_vcpu *vcpu);
+	/*
 	 * Atomic context (ftrace callback): is the current exit a hypercall
 	 * instruction at CPL 0 in protected mode that may be relayed?
 	 */

@@ -71,17 +71,24 @@ static u64 relay_svm_vmcb12_gpa(struct kvm_vcpu *vcpu)
 	return *(u64 *)((u8 *)vcpu + RELAY_SVM_OFF_VMCB12_GPA);
 }
 
-static bool relay_svm_exit_info(struct kvm_vcpu *vcpu, struct relay_exit *ex)
+static bool relay_svm_hypercall_exit(struct kvm_vcpu *vcpu)
 {
 	struct vmcb *vmcb = relay_svm_vmcb(vcpu);
-	u64 next_rip;
 
 	/* While L2 runs the current VMCB is vmcb02: the layout holds. */
 	if (unlikely(vmcb != relay_svm_vmcb02(vcpu))) {
 		pr_err_once("vcpu_svm layout check failed at an L2 exit: not relaying\n");
 		return false;
 	}
-	if (relay_svm_exit_code(&vmcb->control) != SVM_EXIT_VMMCALL)
+	return relay_svm_exit_code(&vmcb->control) == SVM_EXIT_VMMCALL;
+}
+
+static bool relay_svm_exit_info(struct kvm_vcpu *vcpu, struct relay_exit *ex)
+{
+	struct vmcb *vmcb = relay_svm_vmcb(vcpu);
+	u64 next_rip;
+
+	if (!relay_svm_hypercall_exit(vcpu))
 		return false;
 
 	/* PE: KVM syncs its copy of CR0 at every exit where L2 owns CR0. */
@@ -280,6 +287,7 @@ const struct relay_vendor relay_svm_vendor = {
 	.hooks = relay_svm_hooks,
 	.nr_hooks = ARRAY_SIZE(relay_svm_hooks),
 	.verify = relay_svm_verify,
+	.hypercall_exit = relay_svm_hypercall_exit,
 	.exit_info = relay_svm_exit_info,
 	.authorisation = relay_svm_authorisation,
 	.translate = relay_svm_translate,

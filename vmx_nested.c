@@ -39,13 +39,20 @@ static void relay_vmwrite(unsigned long field, unsigned long value)
 		     : : [field] "r" (field), [value] "rm" (value) : "cc");
 }
 
+static bool relay_vmx_hypercall_exit(struct kvm_vcpu *vcpu)
+{
+	unsigned long reason;
+
+	return relay_vmread(VM_EXIT_REASON, &reason) &&
+	       (u16)reason == EXIT_REASON_VMCALL &&
+	       !(reason & VMX_EXIT_REASONS_FAILED_VMENTRY);
+}
+
 static bool relay_vmx_exit_info(struct kvm_vcpu *vcpu, struct relay_exit *ex)
 {
-	unsigned long reason, ss_ar, cs_ar, rflags, rip, len;
+	unsigned long ss_ar, cs_ar, rflags, rip, len;
 
-	if (!relay_vmread(VM_EXIT_REASON, &reason) ||
-	    (u16)reason != EXIT_REASON_VMCALL ||
-	    (reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
+	if (!relay_vmx_hypercall_exit(vcpu))
 		return false;
 
 	/* PE is never guest-owned in CR0, so KVM's copy is current. */
@@ -170,6 +177,7 @@ const struct relay_vendor relay_vmx_vendor = {
 	.name = "intel",
 	.hooks = relay_vmx_hooks,
 	.nr_hooks = ARRAY_SIZE(relay_vmx_hooks),
+	.hypercall_exit = relay_vmx_hypercall_exit,
 	.exit_info = relay_vmx_exit_info,
 	.authorisation = relay_vmx_authorisation,
 	.translate = relay_vmx_translate,
