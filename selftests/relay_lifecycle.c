@@ -14,6 +14,7 @@
  * what one leaked VM's relay state per cycle would add up to.
  *
  * testbed-args: /lib/mods/kvm_hv_relay.ko
+ * testbed-timeout: 900
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -133,7 +133,15 @@ for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
 			# optional arguments: a "testbed-args: ..." line in the source
 			a=$(sed -n 's/.*testbed-args:[[:space:]]*\(.*\)$/\1/p' "$REPO/selftests/$n.c" 2>/dev/null |
 				head -n1 | sed 's#[[:space:]]*\*/[[:space:]]*$##')
-			echo "	t selftests/$n /t/ours/$n $a"; expect+=("selftests/$n")
+			# a longer guest timeout: a "testbed-timeout: <s>" line
+			to=$(sed -n 's/.*testbed-timeout:[[:space:]]*\([0-9][0-9]*\).*$/\1/p' \
+				"$REPO/selftests/$n.c" 2>/dev/null | head -n1)
+			if [ -n "$to" ]; then
+				echo "	TMO=$to; t selftests/$n /t/ours/$n $a; TMO=$tmo"
+			else
+				echo "	t selftests/$n /t/ours/$n $a"
+			fi
+			expect+=("selftests/$n")
 		done
 		# parity: the relay/ pass runs with another relay VM held alive
 		# (selftests/relay_hold.c); tools/testbed/parity.sh compares outcomes
