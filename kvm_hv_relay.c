@@ -48,7 +48,7 @@ static_assert(RELAY_HC_NESTED == KVM_NESTED_HYPERV_RELAY_NESTED_BIT);
 
 /* VMs that enabled the capability, keyed by struct kvm.  Readers are RCU. */
 static DEFINE_HASHTABLE(relay_vms, 6);
-/* Taken by writers only; the destroy hook runs in atomic context. */
+/* Taken by writers only; the destroy hook (an ftrace callback) must not sleep. */
 static DEFINE_SPINLOCK(relay_vms_lock);
 /* Serialises KVM_ENABLE_CAP so that one VM never gets two states. */
 static DEFINE_MUTEX(relay_enable_mutex);
@@ -212,7 +212,7 @@ static bool relay_l1_gpa_is_memory(struct kvm *kvm, u64 gpa)
  * relay_decide() - decide, at an L2 hypercall exit, whether the call is ours
  * @vcpu: the vCPU, in guest mode
  *
- * Called from the vendor's reflect hook: atomic context, nothing may sleep.
+ * Called from the vendor's reflect hook, an ftrace callback: nothing may sleep.
  *
  * Return: RELAY_DECIDED when the exit must be handled in L0 by us,
  * RELAY_FAULT_IN when L1 memory needed for the decision must be faulted in

@@ -100,13 +100,13 @@ struct relay_vendor {
 	 */
 	int (*verify)(void);
 	/*
-	 * Atomic context (ftrace callback), at every L2 exit: is it a
+	 * From an ftrace callback (must not sleep), at every L2 exit: is it a
 	 * hypercall instruction's exit at all?  Cheap, so that other exits
 	 * pay nothing more.
 	 */
 	bool (*hypercall_exit)(struct kvm_vcpu *vcpu);
 	/*
-	 * Atomic context (ftrace callback): is the current exit a hypercall
+	 * From an ftrace callback (must not sleep): is the current exit a hypercall
 	 * instruction at CPL 0 in protected mode that may be relayed?
 	 */
 	bool (*exit_info)(struct kvm_vcpu *vcpu, struct relay_exit *ex);
