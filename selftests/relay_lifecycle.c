@@ -228,43 +228,25 @@ static void relayed_cycle(int i)
 {
 	u64 mask = i & 1 ? KVM_NESTED_HYPERV_RELAY_POST_MESSAGE : KVM_NESTED_HYPERV_RELAY_ALL;
 	struct kvm_vcpu *vcpu;
+	struct relay_run r;
 	struct kvm_vm *vm;
-	struct ucall uc;
-	int exits = 0;
 
 	vm = nested_vm(&vcpu, l1_post_once, l2_post_once);
 	l2_post.msg_gpa = addr_gva2gpa(vm, relay_alloc_page(vm));
 	sync_global_to_guest(vm, l2_post);
 	TEST_ASSERT(!enable(vm, mask), "cycle %d: enable", i);
 
-	for (;;) {
-		struct kvm_run *run = vcpu->run;
-
-		vcpu_run(vcpu);
-		if (run->exit_reason != KVM_EXIT_HYPERV)
-			break;
-		TEST_ASSERT(run->hyperv.u.hcall.input == HC_POST &&
-			    run->hyperv.u.hcall.params[0] == l2_post.msg_gpa,
-			    "cycle %d: exit input 0x%llx params[0] 0x%llx", i,
-			    (unsigned long long)run->hyperv.u.hcall.input,
-			    (unsigned long long)run->hyperv.u.hcall.params[0]);
-		run->hyperv.u.hcall.result = 0x10000 + i;
-		exits++;
-	}
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("cycle %d: exit %u, ucall %lu", i, vcpu->run->exit_reason,
-			  (unsigned long)uc.cmd);
-	}
+	/* l1_post_once() never syncs: any sync fails, whatever its value. */
+	relay_run_to_done(vcpu, 0x10000 + i, ~0ULL, &r);
 	sync_global_from_guest(vm, l2_post);
-	TEST_ASSERT(exits == 1 && l2_post.rax == 0x10000ULL + i,
-		    "cycle %d: %d exits, L2 got 0x%llx", i, exits,
-		    (unsigned long long)l2_post.rax);
+	TEST_ASSERT(r.hyperv_exits == 1 && !r.l1_syncs && l2_post.rax == 0x10000ULL + i,
+		    "cycle %d: %d exits, %d syncs, L2 got 0x%llx", i, r.hyperv_exits,
+		    r.l1_syncs, (unsigned long long)l2_post.rax);
+	TEST_ASSERT(r.last.u.hcall.input == HC_POST &&
+		    r.last.u.hcall.params[0] == l2_post.msg_gpa,
+		    "cycle %d: exit input 0x%llx params[0] 0x%llx", i,
+		    (unsigned long long)r.last.u.hcall.input,
+		    (unsigned long long)r.last.u.hcall.params[0]);
 	kvm_vm_free(vm);
 	relay_lib_vm_freed();
 }

@@ -206,15 +206,13 @@ static void enable_relay(struct kvm_vm *vm, const struct shim_case *c)
 static void run_relay(const struct shim_case *c)
 {
 	struct hvr_error err = { 0 };
-	struct kvm_hyperv_exit hv = {};
 	struct relay_nested_vcpu nv;
-	int nr_exits = 0, nr_l1 = 0;
 	relay_gva_t msg_gva, stack_gva;
+	struct relay_run r;
 	struct kvm_vcpu *vcpu;
 	uint64_t supported;
 	u64 msg_gpa;
 	struct kvm_vm *vm;
-	struct ucall uc;
 
 	vm = vm_create_with_one_vcpu(&vcpu, l1_guest_code);
 	fail_on(hvr_relay_query(vm->fd, &supported, &err), &err, "hvr_relay_query");
@@ -235,46 +233,20 @@ static void run_relay(const struct shim_case *c)
 	sync_global_to_guest(vm, l2_call);
 	enable_relay(vm, c);
 
-	for (;;) {
-		struct kvm_run *run = vcpu->run;
-
-		vcpu_run(vcpu);
-		if (run->exit_reason == KVM_EXIT_HYPERV) {
-			TEST_ASSERT(run->hyperv.type == KVM_EXIT_HYPERV_HCALL,
-				    "KVM_EXIT_HYPERV of type %u", run->hyperv.type);
-			hv = run->hyperv;
-			nr_exits++;
-			run->hyperv.u.hcall.result = HV_STATUS_SUCCESS;
-			continue;
-		}
-		TEST_ASSERT(run->exit_reason == KVM_EXIT_IO, "unexpected exit %u (%s)",
-			    run->exit_reason, exit_reason_str(run->exit_reason));
-		switch (get_ucall(vcpu, &uc)) {
-		case UCALL_SYNC:
-			nr_l1++;
-			continue;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			break;
-		case UCALL_DONE:
-			break;
-		default:
-			TEST_FAIL("unknown ucall %lu", (unsigned long)uc.cmd);
-		}
-		break;
-	}
+	relay_run_to_done(vcpu, HV_STATUS_SUCCESS, SYNC_L1_SAW_VMCALL, &r);
 
 	if (c->lands == TO_L1) {
-		TEST_ASSERT(!nr_exits && nr_l1 == 1, "%d exits to the VMM, %d to L1; want 0 and 1",
-			    nr_exits, nr_l1);
+		TEST_ASSERT(!r.hyperv_exits && r.l1_syncs == 1,
+			    "%d exits to the VMM, %d to L1; want 0 and 1", r.hyperv_exits,
+			    r.l1_syncs);
 		goto out;
 	}
-	TEST_ASSERT(nr_exits == 1 && !nr_l1, "%d exits to the VMM, %d to L1; want 1 and 0",
-		    nr_exits, nr_l1);
-	TEST_ASSERT(hv.u.hcall.input == c->exit_input, "exit input 0x%llx, want 0x%llx",
-		    (unsigned long long)hv.u.hcall.input, (unsigned long long)c->exit_input);
-	TEST_ASSERT(hv.u.hcall.params[0] == (c->input & HC_FAST ? CONN_ID : msg_gpa),
-		    "params[0] 0x%llx: not %s", (unsigned long long)hv.u.hcall.params[0],
+	TEST_ASSERT(r.hyperv_exits == 1 && !r.l1_syncs,
+		    "%d exits to the VMM, %d to L1; want 1 and 0", r.hyperv_exits, r.l1_syncs);
+	TEST_ASSERT(r.last.u.hcall.input == c->exit_input, "exit input 0x%llx, want 0x%llx",
+		    (unsigned long long)r.last.u.hcall.input, (unsigned long long)c->exit_input);
+	TEST_ASSERT(r.last.u.hcall.params[0] == (c->input & HC_FAST ? CONN_ID : msg_gpa),
+		    "params[0] 0x%llx: not %s", (unsigned long long)r.last.u.hcall.params[0],
 		    c->input & HC_FAST ? "the connection id" : "the message's L1 GPA");
 out:
 	kvm_vm_free(vm);

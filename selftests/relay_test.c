@@ -539,10 +539,10 @@ static void check_observability(struct relay_env *env, const struct relay_case *
 static void run_case(const struct relay_case *c)
 {
 	u64 in, out = 0xdead000ULL, rax, rdx;
-	struct kvm_hyperv_exit hv = {};
-	int nr_exits = 0, nr_l1 = 0;
+	struct kvm_hyperv_exit hv;
+	int nr_exits, nr_l1;
 	struct relay_env env;
-	struct ucall uc;
+	struct relay_run run;
 	u8 expect_msg[256], *got;
 	size_t i;
 
@@ -566,38 +566,12 @@ static void run_case(const struct relay_case *c)
 		l2_call.operand_gva = 0;
 	sync_global_to_guest(env.vm, l2_call);
 
-	for (;;) {
-		struct kvm_run *run = env.vcpu->run;
-
-		vcpu_run(env.vcpu);
-		if (run->exit_reason == KVM_EXIT_HYPERV) {
-			TEST_ASSERT(run->hyperv.type == KVM_EXIT_HYPERV_HCALL,
-				    "KVM_EXIT_HYPERV of type %u", run->hyperv.type);
-			hv = run->hyperv;
-			nr_exits++;
-			demo_exit(env.vm, c, in, &hv);
-			run->hyperv.u.hcall.result = c->result;
-			continue;
-		}
-		TEST_ASSERT(run->exit_reason == KVM_EXIT_IO,
-			    "unexpected exit %u (%s)", run->exit_reason,
-			    exit_reason_str(run->exit_reason));
-		switch (get_ucall(env.vcpu, &uc)) {
-		case UCALL_SYNC:
-			TEST_ASSERT(uc.args[1] == SYNC_L1_SAW_VMCALL, "sync %lu",
-				    (unsigned long)uc.args[1]);
-			nr_l1++;
-			continue;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			break;
-		case UCALL_DONE:
-			break;
-		default:
-			TEST_FAIL("unknown ucall %lu", (unsigned long)uc.cmd);
-		}
-		break;
-	}
+	relay_run_to_done(env.vcpu, c->result, SYNC_L1_SAW_VMCALL, &run);
+	nr_exits = run.hyperv_exits;
+	nr_l1 = run.l1_syncs;
+	hv = run.last;
+	if (nr_exits)
+		demo_exit(env.vm, c, in, &hv);
 
 	sync_global_from_guest(env.vm, l2_call);
 	if (c->mode == L2_COMPAT) {

@@ -421,6 +421,53 @@ static inline void relay_set_user_bit(struct kvm_vm *vm)
 	relay_set_user_bit_level(vm, relay_vm_pgd(vm), relay_vm_levels(vm));
 }
 
+/* What a VMM saw while running a relay test's vCPU to GUEST_DONE. */
+struct relay_run {
+	int hyperv_exits;		/* KVM_EXIT_HYPERV (HCALL) */
+	int l1_syncs;			/* GUEST_SYNCs: calls that reached L1 */
+	struct kvm_hyperv_exit last;	/* the last KVM_EXIT_HYPERV */
+};
+
+/*
+ * Run @vcpu until its guest is done, answering every hypercall exit with
+ * @result; every GUEST_SYNC must carry @sync.  Any other exit fails.
+ */
+static inline void relay_run_to_done(struct kvm_vcpu *vcpu, u64 result, u64 sync,
+				     struct relay_run *r)
+{
+	struct kvm_run *run = vcpu->run;
+	struct ucall uc;
+
+	memset(r, 0, sizeof(*r));
+	for (;;) {
+		vcpu_run(vcpu);
+		if (run->exit_reason == KVM_EXIT_HYPERV) {
+			TEST_ASSERT(run->hyperv.type == KVM_EXIT_HYPERV_HCALL,
+				    "KVM_EXIT_HYPERV of type %u", run->hyperv.type);
+			r->last = run->hyperv;
+			r->hyperv_exits++;
+			run->hyperv.u.hcall.result = result;
+			continue;
+		}
+		TEST_ASSERT(run->exit_reason == KVM_EXIT_IO, "unexpected exit %u (%s)",
+			    run->exit_reason, exit_reason_str(run->exit_reason));
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_SYNC:
+			TEST_ASSERT(uc.args[1] == sync, "sync %lu, want %lu",
+				    (unsigned long)uc.args[1], (unsigned long)sync);
+			r->l1_syncs++;
+			continue;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			return;
+		case UCALL_DONE:
+			return;
+		default:
+			TEST_FAIL("unknown ucall %lu", (unsigned long)uc.cmd);
+		}
+	}
+}
+
 #include "relay_debugfs.h"
 
 #endif /* RELAY_NESTED_H */
