@@ -100,45 +100,6 @@ static void relay_count(struct relay_vm *rvm, enum relay_counter c)
 	atomic64_inc(&rvm->counters[c]);
 }
 
-/**
- * relay_read_l1() - read L1 guest memory through the VMM's mapping
- * @kvm: the VM
- * @gpa: L1 guest physical address
- * @buf: destination
- * @len: bytes to read; [@gpa, @gpa + @len) must not cross a page
- * @atomic: the caller cannot sleep, so the page must already be present
- *
- * Runs in the vCPU's thread under the vCPU's SRCU read lock (both the exit
- * handlers and the hooks are reached from vcpu_run()), so the memslots are
- * stable and current->mm is the VMM's.
- *
- * Return: 0, -ENOENT if @gpa is in no usable memslot, -EFAULT if the read
- * failed (in @atomic mode: possibly only because the page is not present).
- */
-int relay_read_l1(struct kvm *kvm, u64 gpa, void *buf, unsigned int len,
-		  bool atomic)
-{
-	struct kvm_memory_slot *slot;
-	unsigned long hva;
-	gfn_t gfn = gpa_to_gfn(gpa);
-	unsigned long left;
-
-	/* Only memory the VMM gave the guest, never KVM's private pages. */
-	slot = __gfn_to_memslot(kvm_memslots(kvm), gfn);
-	if (!kvm_is_visible_memslot(slot))
-		return -ENOENT;
-	hva = __gfn_to_hva_memslot(slot, gfn) + offset_in_page(gpa);
-
-	if (atomic) {
-		pagefault_disable();
-		left = __copy_from_user_inatomic(buf, (void __user *)hva, len);
-		pagefault_enable();
-	} else {
-		left = copy_from_user(buf, (void __user *)hva, len);
-	}
-	return left ? -EFAULT : 0;
-}
-
 /* Common to EPT and x86-64 paging entries: page size bit, address field. */
 #define RELAY_S2_LARGE		BIT_ULL(7)
 #define RELAY_S2_ADDR_MASK	GENMASK_ULL(51, 12)

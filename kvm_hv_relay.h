@@ -8,6 +8,7 @@
 
 #include <linux/ftrace.h>
 #include <linux/kvm_host.h>
+#include <linux/uaccess.h>
 #include "relay_input.h"
 
 /*
@@ -127,8 +128,6 @@ extern const struct relay_vendor relay_vmx_vendor;
 extern const struct relay_vendor relay_svm_vendor;
 
 /* Core services for the vendor files. */
-int relay_read_l1(struct kvm *kvm, u64 gpa, void *buf, unsigned int len,
-		  bool atomic);
 int relay_stage2_walk(struct kvm *kvm, u64 root, int levels, u64 gpa,
 		      u64 need, u64 *l1_gpa);
 int relay_hook_arm(struct relay_hook *hook);
@@ -149,5 +148,53 @@ bool relay_is_armed(void);
 /* relay_dev.c: /dev/kvm_hv_relay */
 int relay_dev_register(void);
 void relay_dev_unregister(void);
+
+/**
+ * relay_read_l1() - read L1 guest memory through the VMM's mapping
+ * @kvm: the VM
+ * @gpa: L1 guest physical address
+ * @buf: destination
+ * @len: bytes to read; [@gpa, @gpa + @len) must not cross a page
+ * @atomic: the caller cannot sleep, so the page must already be present
+ *
+ * Runs in the vCPU's thread under the vCPU's SRCU read lock (both the exit
+ * handlers and the hooks are reached from vcpu_run()), so the memslots are
+ * stable and current->mm is the VMM's.
+ *
+ * A relayed call reads L1 memory about ten times (VP assist page, eVMCS or
+ * VMCB12, one entry per stage-2 level), so this is inline and reads an
+ * aligned word with one get_user(): copy_from_user()'s generic path and a
+ * call per read made the relayed post 1.20 times a non-nested one instead
+ * of 1.11 (make bench, Intel, Debian 6.1).
+ *
+ * Return: 0, -ENOENT if @gpa is in no usable memslot, -EFAULT if the read
+ * failed (in @atomic mode: possibly only because the page is not present).
+ */
+static inline int relay_read_l1(struct kvm *kvm, u64 gpa, void *buf,
+				unsigned int len, bool atomic)
+{
+	gfn_t gfn = gpa_to_gfn(gpa);
+	struct kvm_memory_slot *slot = __gfn_to_memslot(kvm_memslots(kvm), gfn);
+	unsigned long hva, left;
+
+	/* Only memory the VMM gave the guest, never KVM's private pages. */
+	if (!kvm_is_visible_memslot(slot))
+		return -ENOENT;
+	hva = __gfn_to_hva_memslot(slot, gfn) + offset_in_page(gpa);
+
+	if (atomic)
+		pagefault_disable();
+	if (len == sizeof(u64) && IS_ALIGNED(hva, sizeof(u64)))
+		left = get_user(*(u64 *)buf, (u64 __user *)hva);
+	else if (len == sizeof(u32) && IS_ALIGNED(hva, sizeof(u32)))
+		left = get_user(*(u32 *)buf, (u32 __user *)hva);
+	else if (atomic)
+		left = __copy_from_user_inatomic(buf, (void __user *)hva, len);
+	else
+		left = copy_from_user(buf, (void __user *)hva, len);
+	if (atomic)
+		pagefault_enable();
+	return left ? -EFAULT : 0;
+}
 
 #endif /* KVM_HV_RELAY_H */
