@@ -92,6 +92,8 @@ static int relay_vmx_authorisation(struct kvm_vcpu *vcpu, bool atomic,
 	/* Without enlightened VM entry there is no eVMCS to authorise L2. */
 	if (!evmcs)
 		return auth;
+	/* KVM maps the page the pointer is in, whatever its low bits. */
+	evmcs &= PAGE_MASK;
 	*ctl_gpa = evmcs;
 
 	ret = relay_read_l1(vcpu->kvm, evmcs + RELAY_EVMCS(hv_enlightenments_control),
