@@ -64,7 +64,8 @@ for t in "${TARGETS[@]}"; do
 	fi
 	if [ $mode = check ]; then
 		s=$(date +%s)
-		"$bin" -runs=1000000 -print_final_stats=1 "$corpus" >"$OUT/$t.log" 2>&1
+		"$bin" -runs=1000000 -print_final_stats=1 -artifact_prefix="$OUT/$t-" \
+			"$corpus" >"$OUT/$t.log" 2>&1
 		r=$?
 		tap $r "fuzz/$t"
 		echo "# fuzz/$t: $(grep -o 'Done [0-9]* runs' "$OUT/$t.log" | head -n1) in $(($(date +%s) - s)) s, corpus $(ls "$corpus" | wc -l) inputs"
@@ -80,7 +81,7 @@ for t in "${TARGETS[@]}"; do
 		else
 			sed "s#\"../../relay_input.h\"#\"$m/relay_input.h\"#" "$HERE/${t}_fuzz.c" >"$m/${t}_fuzz.c"
 			clang "${CFLAGS[@]}" "$m/${t}_fuzz.c" -o "$m/${t}_fuzz" 2>"$m/build.log" &&
-				"$m/${t}_fuzz" -runs=1000000 -seed=1 >"$m/log" 2>&1
+				"$m/${t}_fuzz" -runs=1000000 -seed=1 -artifact_prefix="$m/" >"$m/log" 2>&1
 			if grep -q 'relay_input.h: relay_signal_status' "$m/log"; then
 				tap 0 "fuzz/${t}_catches_mutant"
 			else
@@ -89,7 +90,7 @@ for t in "${TARGETS[@]}"; do
 		fi
 	else
 		echo "# fuzz/$t: $secs s" >&2
-		"$bin" -max_total_time="$secs" -print_final_stats=1 "$corpus"
+		"$bin" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$OUT/$t-" "$corpus"
 		r=$?
 		tap $r "fuzz/$t"
 		[ $r = 0 ] || rc=1
