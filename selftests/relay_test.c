@@ -44,6 +44,7 @@ struct relay_case {
 	bool no_direct_hypercall;
 	bool no_nested_flush;
 	bool no_ept;
+	u16 evmcs_ptr_bits;	/* Intel: low bits L1 sets in its eVMCS pointer */
 	bool eventfd;
 	enum l2_mode mode;
 	u64 input;
@@ -68,6 +69,11 @@ static const struct relay_case cases[] = {
 	{ .name = "relay_post_slow", .mask = 3, .input = POST_SLOW,
 	  .in_kind = GPA_ALIAS, .in = MSG_AT(0x100), .expect = EXPECT_EXIT,
 	  .exit_input = HC_POST, .param0_is_msg = true, .result = 0x1234 },
+	/* KVM maps the page the pointer is in; the relay must read that page. */
+	{ .name = "relay_post_evmcs_ptr_low_bits", .mask = 3,
+	  .evmcs_ptr_bits = 0x100, .input = POST_SLOW, .in_kind = GPA_ALIAS,
+	  .in = MSG_AT(0x100), .expect = EXPECT_EXIT, .exit_input = HC_POST,
+	  .param0_is_msg = true, .result = 0x0 },
 	{ .name = "relay_post_slow_no_ept", .mask = 3, .no_ept = true,
 	  .input = POST_SLOW, .in_kind = GPA_L1_MSG, .in = 0x100,
 	  .expect = EXPECT_EXIT, .exit_input = HC_POST, .param0_is_msg = true,
@@ -373,8 +379,12 @@ static void setup(struct relay_env *env, const struct relay_case *c)
 	struct relay_nested_vcpu nv;
 	relay_gva_t gva, frame_gva, stack_gva;
 
+	/* An AMD VMCB12 address has no low bits: VMRUN would #GP. */
+	if (c->evmcs_ptr_bits)
+		TEST_REQUIRE(!relay_host_is_svm());
 	env->vm = vm_create_with_one_vcpu(&env->vcpu, l1_guest_code);
 	relay_nested_vcpu_init(env->vm, env->vcpu, &nv);
+	nv.l1->evmcs_gpa |= c->evmcs_ptr_bits;
 
 	/* The message sits where the call points, within the message page. */
 	gva = relay_alloc_page(env->vm);
