@@ -485,14 +485,18 @@ void relay_handler_hook(unsigned long ip, unsigned long parent_ip,
 			struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
 	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)relay_hook_arg(fregs, 0);
-	struct relay_vcpu *rv = relay_vcpu_find(vcpu, NULL);
+	struct relay_vcpu *rv;
 
-	if (!rv || rv->state != RELAY_DECIDED)
+	/*
+	 * L1's own hypercalls, of every VM, are never ours: no lookup.  A
+	 * mark can only be for the L2 exit being handled, as the decision
+	 * rewrites it at every L2 hypercall exit before KVM gets here.
+	 */
+	if (!(vcpu->arch.hflags & HF_GUEST_MASK))
 		return;
-	if (vcpu->arch.hflags & HF_GUEST_MASK)
+	rv = relay_vcpu_find(vcpu, NULL);
+	if (rv && rv->state == RELAY_DECIDED)
 		relay_hook_divert(fregs, relay_hypercall);
-	else
-		rv->state = RELAY_IDLE;
 }
 
 /* Same signature as kvm_vm_ioctl_check_extension(); @kvm is NULL on /dev/kvm. */
