@@ -61,7 +61,7 @@ emulator() {
 
 {
 	echo "# kvm-hv-relay benchmark results ($(date -u +%Y-%m-%dT%H:%MZ))"
-	echo "# commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD -- . 2>/dev/null || echo ' (+ uncommitted changes)')"
+	echo "# commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD -- . ':!bench/results' 2>/dev/null || echo ' (+ uncommitted changes)')"
 	echo "# machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1), $(nproc) CPUs, host kernel $(uname -r)"
 	echo "# load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# ratios only: absolute times under emulation are not claims"
