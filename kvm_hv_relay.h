@@ -107,8 +107,9 @@ struct relay_vendor {
 	 */
 	bool (*hypercall_exit)(struct kvm_vcpu *vcpu);
 	/*
-	 * From an ftrace callback (must not sleep): is the current exit a hypercall
-	 * instruction at CPL 0 in protected mode that may be relayed?
+	 * From an ftrace callback (must not sleep), only once hypercall_exit()
+	 * said yes for this exit: was the hypercall instruction at CPL 0 in
+	 * protected mode, so that it may be relayed?
 	 */
 	bool (*exit_info)(struct kvm_vcpu *vcpu, struct relay_exit *ex);
 	/*

@@ -88,9 +88,6 @@ static bool relay_svm_exit_info(struct kvm_vcpu *vcpu, struct relay_exit *ex)
 	struct vmcb *vmcb = relay_svm_vmcb(vcpu);
 	u64 next_rip;
 
-	if (!relay_svm_hypercall_exit(vcpu))
-		return false;
-
 	/* PE: KVM syncs its copy of CR0 at every exit where L2 owns CR0. */
 	if (!(vcpu->arch.cr0 & X86_CR0_PE) || vmcb->save.cpl)
 		return false;

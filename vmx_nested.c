@@ -52,9 +52,6 @@ static bool relay_vmx_exit_info(struct kvm_vcpu *vcpu, struct relay_exit *ex)
 {
 	unsigned long ss_ar, cs_ar, rflags, rip, len;
 
-	if (!relay_vmx_hypercall_exit(vcpu))
-		return false;
-
 	/* PE is never guest-owned in CR0, so KVM's copy is current. */
 	if (!(vcpu->arch.cr0 & X86_CR0_PE))
 		return false;
