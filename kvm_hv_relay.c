@@ -48,8 +48,13 @@ static_assert(RELAY_HC_NESTED == KVM_NESTED_HYPERV_RELAY_NESTED_BIT);
 
 /* VMs that enabled the capability, keyed by struct kvm.  Readers are RCU. */
 static DEFINE_HASHTABLE(relay_vms, 6);
-/* Taken by writers only; the destroy hook (an ftrace callback) must not sleep. */
-static DEFINE_SPINLOCK(relay_vms_lock);
+/*
+ * Taken by writers only.  Raw: the destroy hook takes it in an ftrace
+ * callback, which must not sleep, and on PREEMPT_RT a spinlock_t sleeps; a
+ * task blocked there would also count as quiescent to RCU-Tasks, so unload
+ * could free the trampoline it still runs in.
+ */
+static DEFINE_RAW_SPINLOCK(relay_vms_lock);
 /* Serialises KVM_ENABLE_CAP so that one VM never gets two states. */
 static DEFINE_MUTEX(relay_enable_mutex);
 static atomic_t relay_nr_vms = ATOMIC_INIT(0);
@@ -613,9 +618,9 @@ int relay_set_mask(struct kvm *kvm, u64 mask)
 			goto out;
 		}
 		atomic_inc(&relay_nr_vms);
-		spin_lock(&relay_vms_lock);
+		raw_spin_lock(&relay_vms_lock);
 		hash_add_rcu(relay_vms, &rvm->node, (unsigned long)kvm);
-		spin_unlock(&relay_vms_lock);
+		raw_spin_unlock(&relay_vms_lock);
 		/*
 		 * Inside KVM's own per-VM directory, which KVM removes before
 		 * kvm_arch_destroy_vm() frees the state the file shows.
@@ -685,11 +690,11 @@ static void relay_destroy_vm_hook(unsigned long ip, unsigned long parent_ip,
 	struct kvm *kvm = (struct kvm *)relay_hook_arg(fregs, 0);
 	struct relay_vm *rvm;
 
-	spin_lock(&relay_vms_lock);
+	raw_spin_lock(&relay_vms_lock);
 	rvm = relay_vm_find(kvm);
 	if (rvm)
 		hash_del_rcu(&rvm->node);
-	spin_unlock(&relay_vms_lock);
+	raw_spin_unlock(&relay_vms_lock);
 	if (rvm)
 		call_rcu(&rvm->rcu, relay_vm_free_rcu);
 }
