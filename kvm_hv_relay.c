@@ -174,6 +174,16 @@ static bool relay_l1_gpa_is_memory(struct kvm *kvm, u64 gpa)
 						       gpa_to_gfn(gpa)));
 }
 
+/* The hypercall input value: RCX in 64-bit mode, else EDX:EAX. */
+static u64 relay_input_value(struct kvm_vcpu *vcpu, bool long_mode)
+{
+	unsigned long *regs = vcpu->arch.regs;
+
+	if (long_mode)
+		return regs[VCPU_REGS_RCX];
+	return (u64)(u32)regs[VCPU_REGS_RDX] << 32 | (u32)regs[VCPU_REGS_RAX];
+}
+
 /**
  * relay_decide() - decide, at an L2 hypercall exit, whether the call is ours
  * @vcpu: the vCPU, in guest mode
@@ -191,7 +201,6 @@ enum relay_vcpu_state relay_decide(struct kvm_vcpu *vcpu)
 	struct relay_exit ex;
 	struct relay_vcpu *rv;
 	struct relay_vm *rvm;
-	unsigned long *regs = vcpu->arch.regs;
 	u64 input, mask, ctl_gpa = 0;
 	int auth;
 
@@ -201,27 +210,33 @@ enum relay_vcpu_state relay_decide(struct kvm_vcpu *vcpu)
 	rv = relay_vcpu_find(vcpu, &rvm);
 	if (!rv)
 		return RELAY_IDLE;
-	if (rv->state == RELAY_BYPASS) {
+	/* Any other mark is for an exit that is over. */
+	if (rv->state != RELAY_BYPASS)
 		rv->state = RELAY_IDLE;
-		return RELAY_IDLE;
-	}
-	rv->state = RELAY_IDLE;
 
 	mask = READ_ONCE(rvm->mask);
 	if (!mask || !vendor->exit_info(vcpu, &ex))
 		return RELAY_IDLE;
 
-	if (ex.long_mode)
-		input = regs[VCPU_REGS_RCX];
-	else
-		input = (u64)(u32)regs[VCPU_REGS_RDX] << 32 |
-			(u32)regs[VCPU_REGS_RAX];
+	input = relay_input_value(vcpu, ex.long_mode);
+	/*
+	 * A bypass is for the call whose L1 memory could not be faulted in,
+	 * executed again: any other call is judged on its own (and the mark
+	 * dropped: the first call, should it come back, faults in again).
+	 */
+	if (rv->state == RELAY_BYPASS) {
+		rv->state = RELAY_IDLE;
+		if (ex.rip == rv->rip && input == rv->input)
+			return RELAY_IDLE;
+	}
 	if (!(relay_input_class(input) & mask))
 		return RELAY_IDLE;
 
 	auth = vendor->authorisation(vcpu, true, &ctl_gpa);
 	if (auth == -EFAULT) {
 		relay_count(rvm, RELAY_CNT_FAULT_IN);
+		rv->input = input;
+		rv->rip = ex.rip;
 		rv->state = RELAY_FAULT_IN;
 		return RELAY_FAULT_IN;
 	}
@@ -493,14 +508,16 @@ void relay_handler_hook(unsigned long ip, unsigned long parent_ip,
 	struct relay_vcpu *rv;
 
 	/*
-	 * L1's own hypercalls, of every VM, are never ours: no lookup.  A
-	 * mark can only be for the L2 exit being handled, as the decision
-	 * rewrites it at every L2 hypercall exit before KVM gets here.
+	 * L1's own hypercalls, of every VM, are never ours: no lookup.  The
+	 * decision rewrites the mark at every L2 hypercall exit before KVM
+	 * gets here, and a mark is taken only by the call it was made for.
 	 */
 	if (!(vcpu->arch.hflags & HF_GUEST_MASK))
 		return;
 	rv = relay_vcpu_find(vcpu, NULL);
-	if (rv && rv->state == RELAY_DECIDED)
+	if (rv && rv->state == RELAY_DECIDED &&
+	    relay_input_value(vcpu, rv->long_mode) == rv->input &&
+	    relay_rip_read(vcpu) == rv->rip)
 		relay_hook_divert(fregs, relay_hypercall);
 }
 
