@@ -716,6 +716,11 @@ static void relay_destroy_vm_hook(unsigned long ip, unsigned long parent_ip,
 		call_rcu(&rvm->rcu, relay_vm_free_rcu);
 }
 
+/*
+ * Return: 0, -ENOENT when ftrace knows no function of that name (absent in
+ * this kernel, or its module not loaded), else register_ftrace_function()'s
+ * error: -EBUSY when another ftrace user already claims IPMODIFY on it.
+ */
 int relay_hook_arm(struct relay_hook *hook)
 {
 	char name[KSYM_NAME_LEN];
@@ -736,10 +741,11 @@ int relay_hook_arm(struct relay_hook *hook)
 	 * arguments and the resume address are all they touch, so the
 	 * trampoline saves no more than those (compat.h).
 	 */
-	hook->ops.flags = RELAY_FTRACE_OPS_FLAGS;
+	hook->ops.flags = hook->pass_through ? 0 : RELAY_FTRACE_OPS_FLAGS;
 	ret = ftrace_set_filter(&hook->ops, name, strlen(name), 1);
 	if (ret)
-		return ret;
+		/* A plain name that matches no traceable function. */
+		return ret == -EINVAL ? -ENOENT : ret;
 	ret = register_ftrace_function(&hook->ops);
 	if (ret) {
 		ftrace_free_filter(&hook->ops);
@@ -765,6 +771,7 @@ void relay_hook_disarm(struct relay_hook *hook)
  */
 static struct relay_hook relay_destroy_hook = {
 	.name = "kvm_arch_destroy_vm", .func = relay_destroy_vm_hook,
+	.pass_through = true,
 };
 
 static struct relay_hook relay_cap_hooks[] = {
@@ -785,31 +792,93 @@ static void relay_disarm_all(void)
 	relay_hook_disarm(&relay_destroy_hook);
 }
 
-static const char *relay_arm_all(void)
+/*
+ * Arm every hook, or none: on failure everything armed so far is disarmed
+ * again and @failed names the hook that could not be armed.
+ */
+static int relay_arm_all(const char **failed)
 {
 	const struct relay_vendor *vendor = relay_vendor;
+	struct relay_hook *hook;
 	unsigned int i;
+	int ret;
 
-	if (relay_hook_arm(&relay_destroy_hook))
-		return relay_destroy_hook.name;
-	for (i = 0; i < vendor->nr_hooks; i++)
-		if (relay_hook_arm(&vendor->hooks[i]) &&
-		    !vendor->hooks[i].optional)
-			return vendor->hooks[i].name;
-	for (i = 0; i < ARRAY_SIZE(relay_cap_hooks); i++)
-		if (relay_hook_arm(&relay_cap_hooks[i]))
-			return relay_cap_hooks[i].name;
-	return NULL;
+	hook = &relay_destroy_hook;
+	ret = relay_hook_arm(hook);
+	if (ret)
+		goto fail;
+	for (i = 0; i < vendor->nr_hooks; i++) {
+		hook = &vendor->hooks[i];
+		ret = relay_hook_arm(hook);
+		/*
+		 * Absent is fine for an optional hook; present but not ours to
+		 * hook is not: its calls would go to KVM unrelayed, and e.g. an
+		 * L2 VMMCALL then gets #UD instead of its answer.
+		 */
+		if (ret && !(hook->optional && ret == -ENOENT))
+			goto fail;
+	}
+	for (i = 0; i < ARRAY_SIZE(relay_cap_hooks); i++) {
+		hook = &relay_cap_hooks[i];
+		ret = relay_hook_arm(hook);
+		if (ret)
+			goto fail;
+	}
+	return 0;
+fail:
+	relay_disarm_all();
+	*failed = hook->name;
+	return ret;
+}
+
+/* The likely cause of relay_hook_arm()'s error, for the one dmesg line. */
+static const char *relay_arm_cause(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "ftrace knows no such function: are kvm and the vendor module loaded?";
+	case -EBUSY:
+		return "another ftrace user, such as a livepatch, already redirects that function";
+	case -ENODEV:
+		return "ftrace is disabled";
+	default:
+		return "ftrace refused the hook";
+	}
+}
+
+/*
+ * Verify the vendor's facts, then arm.  On failure, prints one line that
+ * starts with @ctx and says why, and leaves everything disarmed.
+ */
+static int relay_verify_and_arm(const char *ctx)
+{
+	const struct relay_vendor *vendor = relay_vendor;
+	const char *failed;
+	int ret;
+
+	if (vendor->verify) {
+		ret = vendor->verify(ctx);
+		if (ret)
+			return ret;
+	}
+	ret = relay_arm_all(&failed);
+	if (ret)
+		pr_err("%s: cannot hook %s: error %d (%s)\n", ctx, failed, ret,
+		       relay_arm_cause(ret));
+	return ret;
 }
 
 /*
  * The vendor module may be unloaded and loaded again under us (no VM can
  * exist then: every VM pins it).  Its functions then move, so the hooks
- * are disarmed before its text goes away and armed anew on the new copy;
- * until that succeeds the capability is not announced.
+ * are disarmed before its text goes away and armed anew on the new copy,
+ * which may be another build of it: its facts are verified again first.
+ * Until that succeeds the capability is not announced.
  */
 static DEFINE_MUTEX(relay_arm_mutex);
 static bool relay_armed;
+/* Set at unload under relay_arm_mutex: from then on, nothing is armed. */
+static bool relay_unloading;
 
 /*
  * Whether the hooks are armed, and so whether state set now will be freed
@@ -833,7 +902,7 @@ static int relay_module_notify(struct notifier_block *nb, unsigned long state,
 			       void *data)
 {
 	struct module *mod = data;
-	const char *missing;
+	char ctx[MODULE_NAME_LEN + 48];
 
 	if (!relay_is_vendor_module(mod))
 		return NOTIFY_DONE;
@@ -841,17 +910,15 @@ static int relay_module_notify(struct notifier_block *nb, unsigned long state,
 	mutex_lock(&relay_arm_mutex);
 	if (state == MODULE_STATE_GOING && relay_armed) {
 		relay_disarm_all();
-		relay_armed = false;
+		WRITE_ONCE(relay_armed, false);
 		pr_warn("%s is going away: relay disarmed until it is loaded again\n",
 			mod->name);
-	} else if (state == MODULE_STATE_LIVE && !relay_armed) {
-		missing = relay_arm_all();
-		if (missing) {
-			relay_disarm_all();
-			pr_err("%s reloaded but %s cannot be hooked: relay stays disarmed\n",
-			       mod->name, missing);
-		} else {
-			relay_armed = true;
+	} else if (state == MODULE_STATE_LIVE && !relay_armed &&
+		   !relay_unloading) {
+		snprintf(ctx, sizeof(ctx), "%s loaded again, relay stays disarmed",
+			 mod->name);
+		if (!relay_verify_and_arm(ctx)) {
+			WRITE_ONCE(relay_armed, true);
 			pr_info("%s reloaded: relay armed again\n", mod->name);
 		}
 	}
@@ -896,9 +963,23 @@ static void __init relay_log_loaded(void)
 		utsname()->release, vendor->name, hooks);
 }
 
+/* At unload: disarm, and let no vendor module reload arm again. */
+static void relay_disarm_for_good(void)
+{
+	mutex_lock(&relay_arm_mutex);
+	relay_unloading = true;
+	relay_disarm_all();
+	WRITE_ONCE(relay_armed, false);
+	mutex_unlock(&relay_arm_mutex);
+}
+
+/*
+ * Order: the module notifier first, so that a vendor module reload while we
+ * arm cannot go unseen; the hooks, under the same mutex the notifier takes;
+ * /dev/kvm_hv_relay last, once there is a relay to control.
+ */
 static int __init relay_init(void)
 {
-	const char *missing;
 	int ret;
 
 	if (!RELAY_HAVE_KVM_HYPERV) {
@@ -913,46 +994,53 @@ static int __init relay_init(void)
 		pr_err("refusing to load: no supported virtualization extension (Intel VMX, AMD SVM) on this CPU\n");
 		return -EOPNOTSUPP;
 	}
-	if (relay_vendor->verify) {
-		ret = relay_vendor->verify();
-		if (ret)
-			return ret;
-	}
 
-	/* Answers -ENODEV until the hooks are armed: see relay_is_armed(). */
-	ret = relay_dev_register();
+	ret = register_module_notifier(&relay_module_nb);
 	if (ret) {
-		pr_err("refusing to load: cannot register /dev/%s: %d\n",
-		       KBUILD_MODNAME, ret);
+		pr_err("refusing to load: cannot register a module notifier: error %d\n",
+		       ret);
 		return ret;
 	}
 
-	missing = relay_arm_all();
-	if (missing) {
-		relay_disarm_all();
-		relay_dev_unregister();
-		pr_err("refusing to load: cannot hook %s (is kvm and kvm_%s loaded?)\n",
-		       missing, relay_vendor->name);
-		return -ENODEV;
+	mutex_lock(&relay_arm_mutex);
+	ret = relay_verify_and_arm("refusing to load");
+	if (!ret) {
+		relay_supported = KVM_NESTED_HYPERV_RELAY_ALL;
+		WRITE_ONCE(relay_armed, true);
 	}
-	relay_supported = KVM_NESTED_HYPERV_RELAY_ALL;
-	relay_armed = true;
-	register_module_notifier(&relay_module_nb);
+	mutex_unlock(&relay_arm_mutex);
+	if (ret)
+		goto out_notifier;
 
 	relay_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("state", 0444, relay_debugfs_dir, NULL,
 			    &relay_state_fops);
 
+	/* Answers -ENODEV while the hooks are not armed: see relay_is_armed(). */
+	ret = relay_dev_register();
+	if (ret) {
+		pr_err("refusing to load: cannot register /dev/%s: error %d\n",
+		       KBUILD_MODNAME, ret);
+		goto out_disarm;
+	}
+
 	relay_log_loaded();
 	return 0;
+
+out_disarm:
+	debugfs_remove(relay_debugfs_dir);
+	relay_disarm_for_good();
+out_notifier:
+	unregister_module_notifier(&relay_module_nb);
+	return ret;
 }
 
 static void __exit relay_exit_module(void)
 {
 	relay_dev_unregister();
-	unregister_module_notifier(&relay_module_nb);
 	debugfs_remove(relay_debugfs_dir);
-	relay_disarm_all();
+	relay_disarm_for_good();
+	unregister_module_notifier(&relay_module_nb);
 	/* State is freed by RCU callbacks that end with module_put(). */
 	rcu_barrier();
 }

@@ -86,7 +86,16 @@ struct relay_hook {
 	const char *name;
 	ftrace_func_t func;
 	struct ftrace_ops ops;
-	bool optional;		/* not every kernel has it: skip if absent */
+	/*
+	 * Not every kernel has it: skipped when ftrace knows no such function,
+	 * and only then.
+	 */
+	bool optional;
+	/*
+	 * Never diverts, so it claims no IPMODIFY: a livepatch of the function
+	 * (there can be only one IPMODIFY user) can coexist with it.
+	 */
+	bool pass_through;
 	bool armed;
 };
 
@@ -95,11 +104,12 @@ struct relay_vendor {
 	struct relay_hook *hooks;
 	unsigned int nr_hooks;
 	/*
-	 * Optional, at load before any hook is armed: verify every fact the
-	 * vendor code relies on; on failure print one pr_err line and return
-	 * an error.
+	 * Optional, before the hooks are armed, at load and again whenever the
+	 * vendor module is loaded anew: verify every fact the vendor code
+	 * relies on.  On failure, print one pr_err line that starts with
+	 * @ctx and says why, and return an error.
 	 */
-	int (*verify)(void);
+	int (*verify)(const char *ctx);
 	/*
 	 * From an ftrace callback (must not sleep), at every L2 exit: is it a
 	 * hypercall instruction's exit at all?  Cheap, so that other exits

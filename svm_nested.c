@@ -233,34 +233,35 @@ static int relay_svm_btf_read(u32 *crc, size_t *size)
 
 /*
  * The offsets in svm_btf.h hold for the kvm_amd whose BTF they were read
- * from: check that the running kvm_amd has exactly that BTF.
+ * from: check that the running kvm_amd has exactly that BTF.  Run at load
+ * and whenever kvm_amd is loaded anew, which may be another build of it.
  */
-static int relay_svm_verify(void)
+static int relay_svm_verify(const char *ctx)
 {
 	size_t size;
 	u32 crc;
 	int ret;
 
 	if (!RELAY_SVM_BTF_FACTS) {
-		pr_err("refusing to load: built without kvm_amd's struct vcpu_svm layout (%s)\n",
-		       RELAY_SVM_BTF_MISSING);
+		pr_err("%s: built without kvm_amd's struct vcpu_svm layout (%s)\n",
+		       ctx, RELAY_SVM_BTF_MISSING);
 		return -EOPNOTSUPP;
 	}
 	if (sizeof(struct kvm_vcpu) != RELAY_SVM_KVM_VCPU_SIZE ||
 	    sizeof(struct kvm_vcpu) > RELAY_SVM_OFF_VMCB) {
-		pr_err("refusing to load: the kvm_amd BTF used at build time is not of the kernel built against (struct kvm_vcpu %u bytes there, %zu here)\n",
-		       RELAY_SVM_KVM_VCPU_SIZE, sizeof(struct kvm_vcpu));
+		pr_err("%s: the kvm_amd BTF used at build time is not of the kernel built against (struct kvm_vcpu %u bytes there, %zu here)\n",
+		       ctx, RELAY_SVM_KVM_VCPU_SIZE, sizeof(struct kvm_vcpu));
 		return -EOPNOTSUPP;
 	}
 	ret = relay_svm_btf_read(&crc, &size);
 	if (ret) {
-		pr_err("refusing to load: cannot read %s (%d) to verify kvm_amd's struct vcpu_svm layout: is kvm_amd loaded?\n",
-		       RELAY_KVM_AMD_BTF, ret);
+		pr_err("%s: cannot read %s (error %d) to verify kvm_amd's struct vcpu_svm layout: is kvm_amd loaded?\n",
+		       ctx, RELAY_KVM_AMD_BTF, ret);
 		return ret;
 	}
 	if (size != RELAY_SVM_BTF_SIZE || crc != RELAY_SVM_BTF_CRC32) {
-		pr_err("refusing to load: the running kvm_amd is not the one built against (BTF %zu bytes crc %08x, expected %u bytes crc %08x): rebuild kvm-hv-relay for this kernel\n",
-		       size, crc, RELAY_SVM_BTF_SIZE, RELAY_SVM_BTF_CRC32);
+		pr_err("%s: the running kvm_amd is not the one built against (BTF %zu bytes crc %08x, expected %u bytes crc %08x): rebuild kvm-hv-relay for it\n",
+		       ctx, size, crc, RELAY_SVM_BTF_SIZE, RELAY_SVM_BTF_CRC32);
 		return -EOPNOTSUPP;
 	}
 	return 0;
