@@ -178,8 +178,9 @@ void relay_dev_unregister(void);
  * call per read made the relayed post 1.20 times a non-nested one instead
  * of 1.11 (make bench, Intel, Debian 6.1).
  *
- * Return: 0, -ENOENT if @gpa is in no usable memslot, -EFAULT if the read
- * failed (in @atomic mode: possibly only because the page is not present).
+ * Return: 0, -ENOENT if @gpa is in no usable memslot, -EINVAL if the read
+ * would cross a page, -EFAULT if the read failed (in @atomic mode: possibly
+ * only because the page is not present).
  */
 static inline int relay_read_l1(struct kvm *kvm, u64 gpa, void *buf,
 				unsigned int len, bool atomic)
@@ -191,6 +192,9 @@ static inline int relay_read_l1(struct kvm *kvm, u64 gpa, void *buf,
 	/* Only memory the VMM gave the guest, never KVM's private pages. */
 	if (!kvm_is_visible_memslot(slot))
 		return -ENOENT;
+	/* The next page's host address is unrelated to this one's. */
+	if (offset_in_page(gpa) + len > PAGE_SIZE)
+		return -EINVAL;
 	hva = __gfn_to_hva_memslot(slot, gfn) + offset_in_page(gpa);
 
 	if (atomic)

@@ -67,8 +67,13 @@ static struct vmcb *relay_svm_vmcb02(struct kvm_vcpu *vcpu)
 }
 
 static u64 relay_svm_vmcb12_gpa(struct kvm_vcpu *vcpu)
+/*
+ * KVM keeps VMCB12's address as L1 passed it (VMRUN's rAX on 6.1 and 6.12,
+ * the RSM path everywhere) but maps and reads the page it is in, so the
+ * VMCB12 L2 runs under starts at that page, whatever the low bits say.
+ */
 {
-	return *(u64 *)((u8 *)vcpu + RELAY_SVM_OFF_VMCB12_GPA);
+	return *(u64 *)((u8 *)vcpu + RELAY_SVM_OFF_VMCB12_GPA) & PAGE_MASK;
 }
 
 static bool relay_svm_hypercall_exit(struct kvm_vcpu *vcpu)
