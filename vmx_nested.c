@@ -10,6 +10,7 @@
  * memory and are read through the VMM's mapping, as L1 wrote them.
  */
 #include <linux/kvm_host.h>
+#include <asm/asm.h>
 #include <asm/vmx.h>
 
 #include "compat.h"
@@ -21,22 +22,44 @@
 
 #define RELAY_EVMCS(field)	offsetof(struct hv_enlightened_vmcs, field)
 
+/*
+ * VMREAD and VMWRITE raise #UD once VMX is off, and KVM turns it off on
+ * every CPU at reboot, shutdown and kexec while vCPU threads may still be
+ * exiting from L2 (a VMRESUME that faults is then a VM-Fail, which KVM still
+ * hands to nested_vmx_reflect_vmexit()).  KVM's own accessors survive that
+ * through their exception table entries; ours do too, and a faulting access
+ * reads as "no such field", so that the exit is left to KVM.
+ */
 static bool relay_vmread(unsigned long field, unsigned long *value)
 {
-	bool failed;
-
-	asm volatile("vmread %[field], %[value]\n\t"
-		     "setna %[failed]"
-		     : [value] "=r" (*value), [failed] "=qm" (failed)
-		     : [field] "r" (field)
-		     : "cc");
-	return !failed;
+	/* A VM-fail (CF or ZF) and a fault both end up at 2. */
+	asm_goto_output("1: vmread %[field], %[value]\n\t"
+			"ja 3f\n\t"
+			"2: jmp %l[failed]\n\t"
+			"3:\n\t"
+			_ASM_EXTABLE(1b, 2b)
+			: [value] "=r" (*value)
+			: [field] "r" (field)
+			: "cc"
+			: failed);
+	return true;
+failed:
+	return false;
 }
 
-static void relay_vmwrite(unsigned long field, unsigned long value)
+static bool relay_vmwrite(unsigned long field, unsigned long value)
 {
-	asm volatile("vmwrite %[value], %[field]"
-		     : : [field] "r" (field), [value] "rm" (value) : "cc");
+	asm goto("1: vmwrite %[value], %[field]\n\t"
+		 "ja 3f\n\t"
+		 "2: jmp %l[failed]\n\t"
+		 "3:\n\t"
+		 _ASM_EXTABLE(1b, 2b)
+		 : : [field] "r" (field), [value] "rm" (value)
+		 : "cc"
+		 : failed);
+	return true;
+failed:
+	return false;
 }
 
 static bool relay_vmx_hypercall_exit(struct kvm_vcpu *vcpu)
