@@ -103,4 +103,21 @@ static inline unsigned short relay_signal_status(unsigned long long operand)
 	return RELAY_HV_STATUS_SUCCESS;
 }
 
+/* CPUID 0x40000004.EAX, Hyper-V's recommendations: "use the enlightened VMCS". */
+#define RELAY_HV_HINT_ENLIGHTENED_VMCS	BIT(14)
+
+/**
+ * relay_host_vmcs_readable() - can VMREAD see the VMCS KVM runs L2 with?
+ * @on_hyperv: this kernel runs as a guest of Hyper-V
+ * @hints: Hyper-V's recommendations (CPUID 0x40000004.EAX)
+ *
+ * Where Hyper-V recommends the enlightened VMCS, kvm_intel runs its guests
+ * through it (kvm_intel.enlightened_vmcs, on by default) and never loads
+ * them with VMPTRLD; the TLFS then leaves VMREAD and VMWRITE unsupported.
+ */
+static inline bool relay_host_vmcs_readable(bool on_hyperv, unsigned int hints)
+{
+	return !(on_hyperv && (hints & RELAY_HV_HINT_ENLIGHTENED_VMCS));
+}
+
 #endif /* KVM_HV_RELAY_INPUT_H */

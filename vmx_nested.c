@@ -9,8 +9,12 @@
  * layout changes between releases.  The eVMCS and the EPT tables are L1
  * memory and are read through the VMM's mapping, as L1 wrote them.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/kvm_host.h>
 #include <asm/asm.h>
+#include <asm/hypervisor.h>
+#include <asm/mshyperv.h>
 #include <asm/vmx.h>
 
 #include "compat.h"
@@ -190,6 +194,22 @@ static void relay_vmx_reflect_hook(unsigned long ip, unsigned long parent_ip,
 	relay_decide_and_divert(fregs, relay_vmx_l0_handles, relay_vmx_fault_in);
 }
 
+/*
+ * KVM running on Hyper-V (Azure, a Hyper-V host's nested virtualization)
+ * may run its guests through the enlightened VMCS, where our VMREADs could
+ * not see the exit: refuse there rather than guess.
+ */
+static int relay_vmx_verify(const char *ctx)
+{
+	if (!relay_host_vmcs_readable(hypervisor_is_type(X86_HYPER_MS_HYPERV),
+				      ms_hyperv.hints)) {
+		pr_err("%s: KVM runs on Hyper-V with the enlightened VMCS recommended (hints 0x%x), where VMREAD and VMWRITE are unsupported\n",
+		       ctx, ms_hyperv.hints);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static struct relay_hook relay_vmx_hooks[] = {
 	{ .name = "kvm_emulate_hypercall", .func = relay_handler_hook },
 	{ .name = "nested_vmx_reflect_vmexit", .func = relay_vmx_reflect_hook },
@@ -199,6 +219,7 @@ const struct relay_vendor relay_vmx_vendor = {
 	.name = "intel",
 	.hooks = relay_vmx_hooks,
 	.nr_hooks = ARRAY_SIZE(relay_vmx_hooks),
+	.verify = relay_vmx_verify,
 	.hypercall_exit = relay_vmx_hypercall_exit,
 	.exit_info = relay_vmx_exit_info,
 	.authorisation = relay_vmx_authorisation,

@@ -11,8 +11,10 @@
  * disagreement aborts with both answers.
  *
  * Input: 8 bytes input value, 8 bytes GPA, 8 bytes operand, 4 bytes block
- * size; shorter inputs are zero-padded.
+ * size, 4 bytes Hyper-V hints, 1 byte "on Hyper-V"; shorter inputs are
+ * zero-padded.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +128,44 @@ static unsigned int ref_signal_status(uint64_t operand)
 	return STATUS_SUCCESS;
 }
 
+/*
+ * TLFS, "Implementation Recommendations" (CPUID 0x40000004.EAX), by name:
+ * only "recommend using enlightened VMCS" changes how KVM runs L2.
+ */
+static const char *const hyperv_hints[32] = {
+	[0] = "hypercall for address space switch",
+	[1] = "hypercall for local TLB flush",
+	[2] = "hypercall for remote TLB flush",
+	[3] = "MSRs for APIC access",
+	[4] = "MSR for system reset",
+	[5] = "relaxed timing",
+	[6] = "DMA remapping",
+	[7] = "interrupt remapping",
+	[8] = "x2APIC MSRs",
+	[9] = "deprecating AutoEOI",
+	[10] = "SyntheticClusterIpi hypercall",
+	[11] = "ExProcessorMasks interface",
+	[12] = "nested hypervisor",
+	[13] = "INT for MBEC system calls",
+	[14] = "enlightened VMCS",
+	[15] = "synced timeline",
+	[17] = "direct local flush entire",
+	[18] = "no non-architectural core sharing",
+};
+
+static bool ref_vmcs_readable(bool on_hyperv, uint32_t hints)
+{
+	int bit;
+
+	if (!on_hyperv)
+		return true;
+	for (bit = 0; bit < 32; bit++)
+		if ((hints >> bit & 1) && hyperv_hints[bit] &&
+		    !strcmp(hyperv_hints[bit], "enlightened VMCS"))
+			return false;
+	return true;
+}
+
 #define DIFFER(what, arg, got, want) do {					\
 	fprintf(stderr, "relay_input.h: %s(0x%llx) = %u, reference %u\n",	\
 		what, (unsigned long long)(arg), (unsigned int)(got),		\
@@ -137,9 +177,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t buf[28] = { 0 };
+	uint8_t buf[33] = { 0 };
 	uint64_t input, gpa, operand;
-	uint32_t blk;
+	uint32_t blk, hints;
+	bool on_hyperv;
 	unsigned int sizes[3];
 	int i;
 
@@ -148,6 +189,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(&gpa, buf + 8, 8);
 	memcpy(&operand, buf + 16, 8);
 	memcpy(&blk, buf + 24, 4);
+	memcpy(&hints, buf + 28, 4);
+	on_hyperv = buf[32] & 1;
 	check_fields();
 
 	if (relay_input_class(input) != ref_class(input))
@@ -170,5 +213,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (relay_signal_status(operand) != ref_signal_status(operand))
 		DIFFER("relay_signal_status", operand, relay_signal_status(operand),
 		       ref_signal_status(operand));
+
+	if (relay_host_vmcs_readable(on_hyperv, hints) !=
+	    ref_vmcs_readable(on_hyperv, hints))
+		DIFFER("relay_host_vmcs_readable", (uint64_t)on_hyperv << 32 | hints,
+		       relay_host_vmcs_readable(on_hyperv, hints),
+		       ref_vmcs_readable(on_hyperv, hints));
 	return 0;
 }

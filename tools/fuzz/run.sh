@@ -71,23 +71,32 @@ for t in "${TARGETS[@]}"; do
 		echo "# fuzz/$t: $(grep -o 'Done [0-9]* runs' "$OUT/$t.log" | head -n1) in $(($(date +%s) - s)) s, corpus $(ls "$corpus" | wc -l) inputs"
 		[ $r = 0 ] || { grep -E 'relay_input|ERROR|SUMMARY' "$OUT/$t.log" | head -n 5 | sed 's/^/#   /'; rc=1; }
 
-		# The harness must catch a wrong helper: a mutant that also
-		# accepts connection ids with bit 24 set.
-		m=$OUT/mutant; mkdir -p "$m"
-		sed 's/#define RELAY_SIGNAL_CONN_ID_MASK\t0x00ffffffULL/#define RELAY_SIGNAL_CONN_ID_MASK\t0x01ffffffULL/' \
-			"$REPO/relay_input.h" >"$m/relay_input.h"
-		if cmp -s "$REPO/relay_input.h" "$m/relay_input.h"; then
-			tap 1 "fuzz/${t}_catches_mutant"; echo "# mutation did not apply"; rc=1
-		else
+		# The harness must catch a wrong helper: mutants of relay_input.h,
+		# each with the helper whose difference the harness must report.
+		mutants=(
+			# accepts connection ids with bit 24 set
+			'signal|relay_signal_status|s/#define RELAY_SIGNAL_CONN_ID_MASK\t0x00ffffffULL/#define RELAY_SIGNAL_CONN_ID_MASK\t0x01ffffffULL/'
+			# looks at the wrong Hyper-V hint for the enlightened VMCS
+			'hyperv|relay_host_vmcs_readable|s/#define RELAY_HV_HINT_ENLIGHTENED_VMCS\tBIT(14)/#define RELAY_HV_HINT_ENLIGHTENED_VMCS\tBIT(13)/'
+		)
+		for mu in "${mutants[@]}"; do
+			mname=${mu%%|*} mu=${mu#*|}; fn=${mu%%|*} expr=${mu#*|}
+			m=$OUT/mutant-$mname; mkdir -p "$m"
+			sed "$expr" "$REPO/relay_input.h" >"$m/relay_input.h"
+			name=fuzz/${t}_catches_mutant; [ "$mname" = signal ] || name=${name}_$mname
+			if cmp -s "$REPO/relay_input.h" "$m/relay_input.h"; then
+				tap 1 "$name"; echo "# mutation did not apply"; rc=1
+				continue
+			fi
 			sed "s#\"../../relay_input.h\"#\"$m/relay_input.h\"#" "$HERE/${t}_fuzz.c" >"$m/${t}_fuzz.c"
 			clang "${CFLAGS[@]}" "$m/${t}_fuzz.c" -o "$m/${t}_fuzz" 2>"$m/build.log" &&
 				"$m/${t}_fuzz" -runs=1000000 -seed=1 -artifact_prefix="$m/" >"$m/log" 2>&1
-			if grep -q 'relay_input.h: relay_signal_status' "$m/log"; then
-				tap 0 "fuzz/${t}_catches_mutant"
+			if grep -q "relay_input.h: $fn" "$m/log"; then
+				tap 0 "$name"
 			else
-				tap 1 "fuzz/${t}_catches_mutant"; rc=1
+				tap 1 "$name"; rc=1
 			fi
-		fi
+		done
 	else
 		echo "# fuzz/$t: $secs s" >&2
 		"$bin" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$OUT/$t-" "$corpus"
