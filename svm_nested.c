@@ -17,6 +17,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/crc32.h>
 #include <linux/fs.h>
 #include <linux/kvm_host.h>
 #include <linux/slab.h>
@@ -66,12 +67,12 @@ static struct vmcb *relay_svm_vmcb02(struct kvm_vcpu *vcpu)
 	return *(struct vmcb **)((u8 *)vcpu + RELAY_SVM_OFF_VMCB02);
 }
 
-static u64 relay_svm_vmcb12_gpa(struct kvm_vcpu *vcpu)
 /*
  * KVM keeps VMCB12's address as L1 passed it (VMRUN's rAX on 6.1 and 6.12,
  * the RSM path everywhere) but maps and reads the page it is in, so the
  * VMCB12 L2 runs under starts at that page, whatever the low bits say.
  */
+static u64 relay_svm_vmcb12_gpa(struct kvm_vcpu *vcpu)
 {
 	return *(u64 *)((u8 *)vcpu + RELAY_SVM_OFF_VMCB12_GPA) & PAGE_MASK;
 }
@@ -196,19 +197,6 @@ static void relay_svm_special_hook(unsigned long ip, unsigned long parent_ip,
 	relay_decide_and_divert(fregs, relay_svm_l0_handles, relay_svm_fault_in);
 }
 
-/* CRC-32 (IEEE 802.3), as btf_facts computes it over the same bytes. */
-static u32 relay_crc32(u32 crc, const u8 *p, size_t len)
-{
-	int k;
-
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
-	}
-	return crc;
-}
-
 static int relay_svm_btf_read(u32 *crc, size_t *size)
 {
 	struct file *file;
@@ -227,7 +215,8 @@ static int relay_svm_btf_read(u32 *crc, size_t *size)
 	*crc = ~0U;
 	*size = 0;
 	while ((n = kernel_read(file, buf, PAGE_SIZE, &pos)) > 0) {
-		*crc = relay_crc32(*crc, buf, n);
+		/* CRC-32 (IEEE 802.3), as btf_facts computes it. */
+		*crc = crc32_le(*crc, buf, n);
 		*size += n;
 	}
 	*crc = ~*crc;
