@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,8 @@ struct relay_case {
 	bool no_nested_flush;
 	bool no_ept;
 	u16 evmcs_ptr_bits;	/* Intel: low bits L1 sets in its eVMCS pointer */
+	u16 vmcb12_ptr_bits;	/* AMD: low bits in VMRUN's VMCB12 address */
+	bool save_after_exit;	/* complete with immediate_exit, save, restore */
 	bool eventfd;
 	enum l2_mode mode;
 	u64 input;
@@ -74,6 +77,23 @@ static const struct relay_case cases[] = {
 	  .evmcs_ptr_bits = 0x100, .input = POST_SLOW, .in_kind = GPA_ALIAS,
 	  .in = MSG_AT(0x100), .expect = EXPECT_EXIT, .exit_input = HC_POST,
 	  .param0_is_msg = true, .result = 0x0 },
+	/*
+	 * KVM (6.1, 6.12) takes VMRUN's rAX as it is but maps and reads the
+	 * page it is in; so must the relay.
+	 */
+	{ .name = "relay_post_vmcb12_ptr_low_bits", .mask = 3,
+	  .vmcb12_ptr_bits = 0x100, .input = POST_SLOW, .in_kind = GPA_ALIAS,
+	  .in = MSG_AT(0x100), .expect = EXPECT_EXIT, .exit_input = HC_POST,
+	  .param0_is_msg = true, .result = 0x0 },
+	/*
+	 * A VMM that saves state with a relayed exit pending first completes
+	 * it with KVM_RUN and immediate_exit (api.rst): L2 is then past the
+	 * call with the result, and the restored state does not post again.
+	 */
+	{ .name = "relay_post_completed_before_save", .mask = 3,
+	  .save_after_exit = true, .input = POST_SLOW, .in_kind = GPA_ALIAS,
+	  .in = MSG_AT(0x100), .expect = EXPECT_EXIT, .exit_input = HC_POST,
+	  .param0_is_msg = true, .result = 0x77 },
 	{ .name = "relay_post_slow_no_ept", .mask = 3, .no_ept = true,
 	  .input = POST_SLOW, .in_kind = GPA_L1_MSG, .in = 0x100,
 	  .expect = EXPECT_EXIT, .exit_input = HC_POST, .param0_is_msg = true,
@@ -382,6 +402,8 @@ static void setup(struct relay_env *env, const struct relay_case *c)
 	env->vm = vm_create_with_one_vcpu(&env->vcpu, l1_guest_code);
 	relay_nested_vcpu_init(env->vm, env->vcpu, &nv);
 	nv.l1->evmcs_gpa |= c->evmcs_ptr_bits;
+	if (nv.svm)
+		nv.svm->vmcb_gpa |= c->vmcb12_ptr_bits;
 
 	/* The message sits where the call points, within the message page. */
 	gva = relay_alloc_page(env->vm);
@@ -543,6 +565,47 @@ static void check_observability(struct relay_env *env, const struct relay_case *
 	}
 }
 
+/*
+ * Run to the relayed exit, then do what a VMM that saves the vCPU (for
+ * migration or a snapshot) must do first: KVM_RUN with immediate_exit,
+ * which completes the call and returns EINTR without entering the guest.
+ * Then save and restore the vCPU's state.  Returns the exit.
+ */
+static struct kvm_hyperv_exit complete_then_save(struct relay_env *env,
+						 const struct relay_case *c)
+{
+	struct kvm_run *run = env->vcpu->run;
+	struct kvm_x86_state *state;
+	struct kvm_hyperv_exit hv;
+	struct kvm_regs at_exit, after;
+	int r;
+
+	vcpu_run(env->vcpu);
+	TEST_ASSERT(run->exit_reason == KVM_EXIT_HYPERV &&
+		    run->hyperv.type == KVM_EXIT_HYPERV_HCALL,
+		    "first exit %u (%s), want the relayed call", run->exit_reason,
+		    exit_reason_str(run->exit_reason));
+	hv = run->hyperv;
+	vcpu_regs_get(env->vcpu, &at_exit);
+	run->hyperv.u.hcall.result = c->result;
+	run->immediate_exit = 1;
+	r = __vcpu_run(env->vcpu);
+	TEST_ASSERT(r == -1 && errno == EINTR,
+		    "KVM_RUN with immediate_exit: %d errno %d, want EINTR", r, errno);
+	run->immediate_exit = 0;
+	vcpu_regs_get(env->vcpu, &after);
+	TEST_ASSERT(after.rax == c->result && after.rip == at_exit.rip + 3,
+		    "after the completing KVM_RUN: RAX 0x%llx RIP 0x%llx, want 0x%llx and 0x%llx",
+		    (unsigned long long)after.rax, (unsigned long long)after.rip,
+		    (unsigned long long)c->result,
+		    (unsigned long long)at_exit.rip + 3);
+
+	state = vcpu_save_state(env->vcpu);
+	vcpu_load_state(env->vcpu, state);
+	kvm_x86_state_cleanup(state);
+	return hv;
+}
+
 static void run_case(const struct relay_case *c)
 {
 	u64 in, out = 0xdead000ULL, rax, rdx;
@@ -573,10 +636,15 @@ static void run_case(const struct relay_case *c)
 		l2_call.operand_gva = 0;
 	sync_global_to_guest(env.vm, l2_call);
 
+	if (c->save_after_exit)
+		hv = complete_then_save(&env, c);
 	relay_run_to_done(env.vcpu, c->result, SYNC_L1_SAW_VMCALL, &run);
 	nr_exits = run.hyperv_exits;
 	nr_l1 = run.l1_syncs;
-	hv = run.last;
+	if (c->save_after_exit)
+		nr_exits++;
+	else
+		hv = run.last;
 	if (nr_exits)
 		demo_exit(env.vm, c, in, &hv);
 
@@ -721,6 +789,17 @@ static void check_extension_case(const struct relay_case *unused)
 	check_extension();
 }
 
+/*
+ * KVM 7.3 checks VMRUN's rAX with page_address_valid() and
+ * injects #GP into L1, as the CPU would; 6.1 and 6.12 take any address.
+ */
+static bool vmrun_checks_alignment(void)
+{
+	struct utsname u;
+
+	return !uname(&u) && atoi(u.release) >= 7;
+}
+
 static void report(int status, const char *name)
 {
 	if (status == KSFT_SKIP)
@@ -762,6 +841,12 @@ int main(int argc, char *argv[])
 		/* An AMD VMCB12 address has no low bits: VMRUN would #GP. */
 		else if (cases[i].evmcs_ptr_bits && relay_host_is_svm())
 			ksft_test_result_skip("%s: eVMCS is Intel only\n",
+					      cases[i].name);
+		else if (cases[i].vmcb12_ptr_bits && !relay_host_is_svm())
+			ksft_test_result_skip("%s: VMCB12 is AMD only\n",
+					      cases[i].name);
+		else if (cases[i].vmcb12_ptr_bits && vmrun_checks_alignment())
+			ksft_test_result_skip("%s: this KVM #GPs a VMRUN whose VMCB12 address is not page aligned (7.x nested_svm_vmrun)\n",
 					      cases[i].name);
 		else
 			report(run_child(run_case, &cases[i]), cases[i].name);
