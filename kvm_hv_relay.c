@@ -111,27 +111,30 @@ static void relay_count(struct relay_vm *rvm, enum relay_counter c)
 #define RELAY_S2_ENTRIES	512
 
 /**
- * relay_stage2_walk() - translate an L2 GPA through L1's tables for L2
- * @kvm: the VM; the tables are in L1 memory
- * @root: GPA of the top-level table
- * @levels: 4 or 5
- * @gpa: the L2 GPA
- * @need: bits every entry on the way must have: EPT's read bit, or
- *	  present + user for nested paging (its walks are user accesses)
+ * relay_stage2_walk() - translate an address through a 4- or 5-level table
+ * @kvm: the VM
+ * @s2: the tables: L1's EPT or nested page tables for L2, or L2's own page
+ *	tables (which have the same format as nested ones)
+ * @outer: NULL when @s2's tables are in L1 memory; else they are at L2
+ *	   GPAs, each translated through @outer (L1's tables for L2) first
+ * @gpa: the address to translate
+ * @atomic: the caller cannot sleep, so every page must already be present
  * @l1_gpa: the result
  *
  * Walks as the CPU would for a read, 1G and 2M pages included.  Accessed
  * and dirty flags are left alone: this is a hypervisor looking at guest
- * memory, not a guest access.  Process context: the reads may fault.
+ * memory, not a guest access.
  *
  * Return: 0, -EINVAL for a malformed walk, -EACCES for a missing permission,
- * -EFAULT or -ENOENT when a table is not readable L1 memory.
+ * -EFAULT or -ENOENT when a table is not readable L1 memory (-EFAULT in
+ * @atomic mode possibly only because a page is not present).
  */
-int relay_stage2_walk(struct kvm *kvm, u64 root, int levels, u64 gpa,
-		      u64 need, u64 *l1_gpa)
+int relay_stage2_walk(struct kvm *kvm, const struct relay_s2 *s2,
+		      const struct relay_s2 *outer, u64 gpa, bool atomic,
+		      u64 *l1_gpa)
 {
-	u64 table = root & RELAY_S2_ADDR_MASK;
-	int level = levels, ret;
+	u64 table = s2->root & RELAY_S2_ADDR_MASK, need = s2->need;
+	int level = s2->levels, ret;
 
 	if (level != 4 && level != 5)
 		return -EINVAL;
@@ -141,10 +144,15 @@ int relay_stage2_walk(struct kvm *kvm, u64 root, int levels, u64 gpa,
 	for (; level >= 1; level--) {
 		int shift = PAGE_SHIFT + 9 * (level - 1);
 		u64 index = (gpa >> shift) & (RELAY_S2_ENTRIES - 1);
-		u64 pte;
+		u64 entry = table + index * sizeof(u64), pte;
 
-		ret = relay_read_l1(kvm, table + index * sizeof(pte), &pte,
-				    sizeof(pte), false);
+		if (outer) {
+			ret = relay_stage2_walk(kvm, outer, NULL, entry, atomic,
+						&entry);
+			if (ret)
+				return ret;
+		}
+		ret = relay_read_l1(kvm, entry, &pte, sizeof(pte), atomic);
 		if (ret)
 			return ret;
 		if ((pte & need) != need)

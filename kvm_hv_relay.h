@@ -139,8 +139,16 @@ extern const struct relay_vendor relay_vmx_vendor;
 extern const struct relay_vendor relay_svm_vendor;
 
 /* Core services for the vendor files. */
-int relay_stage2_walk(struct kvm *kvm, u64 root, int levels, u64 gpa,
-		      u64 need, u64 *l1_gpa);
+/* 4- or 5-level tables at @root whose entries on a walk must have @need. */
+struct relay_s2 {
+	u64 root;
+	int levels;
+	u64 need;
+};
+
+int relay_stage2_walk(struct kvm *kvm, const struct relay_s2 *s2,
+		      const struct relay_s2 *outer, u64 gpa, bool atomic,
+		      u64 *l1_gpa);
 int relay_hook_arm(struct relay_hook *hook);
 void relay_hook_disarm(struct relay_hook *hook);
 int relay_vp_assist(struct kvm_vcpu *vcpu, bool atomic, u64 *evmcs);

@@ -89,6 +89,75 @@ static bool relay_svm_hypercall_exit(struct kvm_vcpu *vcpu)
 	return relay_svm_exit_code(&vmcb->control) == SVM_EXIT_VMMCALL;
 }
 
+/*
+ * The nested page tables L1 gave L2, from VMCB12 in L1 memory: 1 and @npt
+ * filled when nested paging is on for L2, 0 when it is off, or
+ * relay_read_l1()'s error.
+ */
+static int relay_svm_npt12(struct kvm_vcpu *vcpu, u64 vmcb12, bool atomic,
+			   struct relay_s2 *npt)
+{
+	struct kvm *kvm = vcpu->kvm;
+	u64 np_ctl;
+	int ret;
+
+	ret = relay_read_l1(kvm, vmcb12 + RELAY_VMCB_NP_CTL, &np_ctl,
+			    sizeof(np_ctl), atomic);
+	if (!ret)
+		ret = relay_read_l1(kvm, vmcb12 + RELAY_VMCB_NCR3, &npt->root,
+				    sizeof(npt->root), atomic);
+	if (ret)
+		return ret;
+	if (!(np_ctl & RELAY_VMCB_NP_ENABLE))
+		return 0;
+	npt->levels = relay_nested_npt_level(vcpu);
+	/* Nested table walks are user accesses: present and user everywhere. */
+	npt->need = RELAY_NPT_P | RELAY_NPT_US;
+	return 1;
+}
+
+/*
+ * Is the instruction at L2's CS:RIP the plain three-byte VMMCALL?  Read
+ * without faulting, through L2's page tables and L1's nested page tables
+ * for L2, all in L1 memory.  The walk covers L2 without paging and with
+ * 4- or 5-level paging (long mode, 64-bit or compatibility code); for
+ * anything else, or any read that fails, the answer is no.
+ */
+static bool relay_svm_plain_vmmcall(struct kvm_vcpu *vcpu, struct vmcb *vmcb,
+				    const struct relay_exit *ex)
+{
+	static const u8 vmmcall[RELAY_VMMCALL_LEN] = { 0x0f, 0x01, 0xd9 };
+	struct vmcb_save_area *save = &vmcb->save;
+	struct relay_s2 npt, paging = { .need = RELAY_NPT_P };
+	u8 insn[RELAY_VMMCALL_LEN];
+	u64 addr;
+	int np;
+
+	np = relay_svm_npt12(vcpu, relay_svm_vmcb12_gpa(vcpu), true, &npt);
+	if (np < 0)
+		return false;
+
+	/* 64-bit code ignores CS's base; compatibility code wraps at 4G. */
+	addr = ex->long_mode ? ex->rip : (u32)(save->cs.base + ex->rip);
+	if (vcpu->arch.cr0 & X86_CR0_PG) {
+		if (!(vcpu->arch.efer & EFER_LMA))
+			return false;	/* 32-bit or PAE paging */
+		paging.root = save->cr3;
+		paging.levels = save->cr4 & X86_CR4_LA57 ? 5 : 4;
+		/* The walk takes the address bits below the sign extension. */
+		addr &= BIT_ULL(PAGE_SHIFT + 9 * paging.levels) - 1;
+		if (relay_stage2_walk(vcpu->kvm, &paging, np ? &npt : NULL, addr,
+				      true, &addr))
+			return false;
+	}
+	if (offset_in_page(addr) > PAGE_SIZE - RELAY_VMMCALL_LEN)
+		return false;
+	if (np && relay_stage2_walk(vcpu->kvm, &npt, NULL, addr, true, &addr))
+		return false;
+	return !relay_read_l1(vcpu->kvm, addr, insn, sizeof(insn), true) &&
+	       !memcmp(insn, vmmcall, sizeof(insn));
+}
+
 static bool relay_svm_exit_info(struct kvm_vcpu *vcpu, struct relay_exit *ex)
 {
 	struct vmcb *vmcb = relay_svm_vmcb(vcpu);
@@ -108,15 +177,20 @@ static bool relay_svm_exit_info(struct kvm_vcpu *vcpu, struct relay_exit *ex)
 			(vmcb->save.cs.attrib & SVM_SELECTOR_L_MASK);
 	ex->rip = vmcb->save.rip;
 	/*
-	 * With next-RIP saving the CPU tells the length (prefixes included);
-	 * without it (e.g. QEMU TCG) VMMCALL is the 3-byte 0f 01 d9.  Taken
-	 * now, at the exit: by completion time next_rip may have been reused.
+	 * With next-RIP saving the CPU tells the length, prefixes included.
+	 * Taken now, at the exit: by completion time next_rip may have been
+	 * reused.  Without it (e.g. QEMU TCG) the length is known only for
+	 * the plain 0f 01 d9: a prefixed VMMCALL is left to KVM and L1 rather
+	 * than skipped into the middle of the instruction.
 	 */
-	ex->insn_len = RELAY_VMMCALL_LEN;
 	next_rip = vmcb->control.next_rip;
 	if (boot_cpu_has(X86_FEATURE_NRIPS) && next_rip > ex->rip &&
 	    next_rip - ex->rip <= RELAY_INSN_MAX_LEN)
 		ex->insn_len = next_rip - ex->rip;
+	else if (relay_svm_plain_vmmcall(vcpu, vmcb, ex))
+		ex->insn_len = RELAY_VMMCALL_LEN;
+	else
+		return false;
 	return true;
 }
 
@@ -145,23 +219,18 @@ static int relay_svm_authorisation(struct kvm_vcpu *vcpu, bool atomic,
 static int relay_svm_translate(struct kvm_vcpu *vcpu, u64 vmcb12, u64 l2_gpa,
 			       u64 *l1_gpa)
 {
-	struct kvm *kvm = vcpu->kvm;
-	u64 np_ctl, ncr3;
+	struct relay_s2 npt;
+	int ret;
 
-	if (relay_read_l1(kvm, vmcb12 + RELAY_VMCB_NP_CTL, &np_ctl,
-			  sizeof(np_ctl), false) ||
-	    relay_read_l1(kvm, vmcb12 + RELAY_VMCB_NCR3, &ncr3, sizeof(ncr3),
-			  false))
-		return -EFAULT;
-
+	ret = relay_svm_npt12(vcpu, vmcb12, false, &npt);
+	if (ret < 0)
+		return ret;
 	/* Without nested paging for L2, L2's physical addresses are L1's. */
-	if (!(np_ctl & RELAY_VMCB_NP_ENABLE)) {
+	if (!ret) {
 		*l1_gpa = l2_gpa;
 		return 0;
 	}
-	/* Nested table walks are user accesses: present and user everywhere. */
-	return relay_stage2_walk(kvm, ncr3, relay_nested_npt_level(vcpu), l2_gpa,
-				 RELAY_NPT_P | RELAY_NPT_US, l1_gpa);
+	return relay_stage2_walk(vcpu->kvm, &npt, NULL, l2_gpa, false, l1_gpa);
 }
 
 static void relay_svm_skip(struct kvm_vcpu *vcpu, u8 insn_len, bool long_mode)

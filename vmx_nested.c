@@ -134,6 +134,7 @@ static int relay_vmx_translate(struct kvm_vcpu *vcpu, u64 evmcs, u64 l2_gpa,
 			       u64 *l1_gpa)
 {
 	struct kvm *kvm = vcpu->kvm;
+	struct relay_s2 ept = { .need = RELAY_EPT_READ };
 	u32 primary, secondary;
 	u64 eptp;
 
@@ -152,8 +153,9 @@ static int relay_vmx_translate(struct kvm_vcpu *vcpu, u64 evmcs, u64 l2_gpa,
 		return 0;
 	}
 	/* EPT: every level must grant read permission. */
-	return relay_stage2_walk(kvm, eptp, RELAY_EPTP_PWL(eptp), l2_gpa,
-				 RELAY_EPT_READ, l1_gpa);
+	ept.root = eptp;
+	ept.levels = RELAY_EPTP_PWL(eptp);
+	return relay_stage2_walk(kvm, &ept, NULL, l2_gpa, false, l1_gpa);
 }
 
 static void relay_vmx_skip(struct kvm_vcpu *vcpu, u8 insn_len, bool long_mode)
