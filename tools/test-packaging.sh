@@ -4,7 +4,11 @@
 # test-packaging.sh: build the Debian packages, run lintian, install them
 # with apt in a minimal Debian 12 (bookworm) chroot and check that every file
 # landed where Debian expects it and that DKMS built, signed and installed
-# the module for the chroot's own kernel headers.
+# the module for the chroot's own kernel headers; then let DKMS build and
+# install it for the test bed's trixie-backports (7.x) kernel, which is not
+# the running one, in an overlay over the test bed's trixie chroot, and
+# check that the build found kvm_amd's BTF facts and that the module is
+# compressed like that kernel's own.
 #
 # Prints TAP ("ok N packaging/<name>"), the plan last; exits non-zero if
 # anything failed.  Needs root (debootstrap, chroot, mount).
@@ -15,7 +19,12 @@
 #                         checked, the DKMS build is skipped
 #   PACKAGING_REFRESH=1   rebuild the cached base chroot
 #   PACKAGING_DEBS=DIR    test the packages in DIR instead of building them
-#   PACKAGING_KEEP=1      keep the chroot (.cache/packaging/root) afterwards
+#   PACKAGING_KEEP=1      keep the chroot (.cache/packaging/root) afterwards,
+#                         and the backports overlay's upper layer
+#                         (.cache/packaging/backports/upper)
+#   PACKAGING_BACKPORTS=0 skip the DKMS build for the trixie-backports kernel
+#                         (which fetches that kernel and its headers into the
+#                         test bed's caches when they are not there yet)
 #
 # The base chroot (debootstrap + dkms + headers) is cached as a tarball in
 # .cache/packaging/ and rebuilt after 7 days.  The Debian mirror is the one
@@ -33,10 +42,15 @@ BASE=$CACHE/$SUITE-base$([ "$HEADERS" = 1 ] && echo -headers).tar
 DEBS=${PACKAGING_DEBS:-$REPO/out/deb}
 LOG=$CACHE/log
 MULTIARCH=x86_64-linux-gnu
+# The test bed's caches, as tools/testbed/lib.sh names them.
+TB_CACHE=${TESTBED_CACHE:-$REPO/.cache}
+BP=$CACHE/backports
+BROOT=$BP/root
 
 N=0
 FAILED=0
 MOUNTED=
+BMOUNTED=
 
 ok()   { N=$((N + 1)); echo "ok $N packaging/$1${2:+ # $2}"; }
 fail() {
@@ -60,6 +74,19 @@ cleanup() {
 	[ -z "$MOUNTED" ] || umount "$ROOT/proc" 2>/dev/null
 	MOUNTED=
 	[ "${PACKAGING_KEEP:-0}" = 1 ] || rm -rf "$ROOT"
+	bp_umount
+}
+bp_umount() {
+	local tries=5
+	if [ -n "$BMOUNTED" ]; then
+		umount "$BROOT/proc" 2>/dev/null
+		# dkms's progress dots can leave a "sleep 3" behind for a moment
+		while ! umount "$BROOT" 2>/dev/null && [ $((tries -= 1)) -gt 0 ]; do sleep 1; done
+		! mountpoint -q "$BROOT" || umount -l "$BROOT"
+	fi
+	BMOUNTED=
+	# never delete through a mounted overlay
+	mountpoint -q "$BROOT" || [ "${PACKAGING_KEEP:-0}" = 1 ] || rm -rf "$BP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -198,6 +225,32 @@ has() { # has <name> <path...>: every path exists in the chroot
 has dkms/source "$SRC/Kbuild" "$SRC/Makefile" "$SRC/kvm_hv_relay.c" "$SRC/vmx_nested.c" \
 	"$SRC/compat.h" "$SRC/uapi/linux/kvm_hv_relay.h" "$SRC/dkms.conf"
 check dkms/conf-version grep -qx "PACKAGE_VERSION=\"$VERSION\"" "$ROOT$SRC/dkms.conf"
+# dkms.conf as dkms reads it: it must exclude every kernel whose
+# configuration lacks what compat.h stops the build without, and require
+# CONFIG_KVM_HYPERV where the option exists (6.8 on), whether set or not,
+# but not on 6.1, which has no such option.
+conf_exclusive() {
+	local d=$CACHE/kconf k got c
+	rm -rf "$d"
+	mkdir -p "$d/none" "$d/y" "$d/unset"
+	echo 'CONFIG_KVM=m' >"$d/none/.config"
+	printf 'CONFIG_KVM=m\nCONFIG_KVM_HYPERV=y\n' >"$d/y/.config"
+	printf 'CONFIG_KVM=m\n# CONFIG_KVM_HYPERV is not set\n' >"$d/unset/.config"
+	for k in none:no y:yes unset:yes; do
+		got=$(bash -c 'kernel_source_dir=$1; . "$2" >/dev/null; echo " $BUILD_EXCLUSIVE_CONFIG "' \
+			sh "$d/${k%:*}" "$ROOT$SRC/dkms.conf")
+		case $got in
+		*" CONFIG_KVM_HYPERV "*) [ "${k#*:}" = yes ] ;;
+		*) [ "${k#*:}" = no ] ;;
+		esac || { echo "CONFIG_KVM_HYPERV ${k%:*}:$got"; return 1; }
+	done
+	for c in $(awk '/^#ifndef CONFIG_/ { c = $2; next } /^#error/ && c { print c } { c = "" }' \
+		"$ROOT$SRC/compat.h"); do
+		case $got in *" $c "*) ;; *) echo "compat.h needs $c:$got"; return 1 ;; esac
+	done
+	rm -rf "$d"
+}
+check dkms/conf-exclusive conf_exclusive
 check dkms/no-build-products sh -c "! ls '$ROOT$SRC' | grep -E '\\.(o|ko|mod|mod\\.c|cmd)\$'"
 check dkms/added sh -c "chroot '$ROOT' dkms status kvm-hv-relay/$VERSION | grep -q ."
 
@@ -264,6 +317,163 @@ if root_apt purge -y kvm-hv-relay-dkms 2>&1 | scrub >"$LOG.purge"; then
 	check purge/module-gone sh -c "! ls '$ROOT'/lib/modules/*/updates/dkms/kvm-hv-relay.ko* 2>/dev/null | grep -q ."
 else
 	fail purge "$(tail -n 15 "$LOG.purge")"
+fi
+
+# --- DKMS for a kernel that is not running: trixie-backports ----------------
+# What a kernel upgrade makes DKMS do: build and install the module for an
+# installed kernel other than the running one, here the test bed's
+# trixie-backports (7.x) kernel.  Its headers are in the test bed's trixie
+# chroot already, so nothing is debootstrapped: an overlay on that chroot
+# gets the kernel's image and modules as linux-image installs them, from the
+# test bed's unpacked copy.  gcc, xz-utils and zstd are removed in the
+# overlay first, so that kvm-hv-relay-dkms's Depends alone must bring what
+# the build runs: gcc for btf_facts (HOSTCC), zstd for the vmlinuz, xz for
+# kvm-amd.ko and for the module DKMS installs.
+bp_root() { chroot "$BROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"; }
+# The chroot's own sources (tools/testbed/chroot.sh), so nothing to write.
+bp_apt() { bp_root apt-get -q -o Acquire::Languages=none "$@"; }
+
+bp_depends() {
+	local p st
+	for p in gcc xz-utils zstd; do
+		st=$(bp_root dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>&1)
+		[ "$st" = "ii " ] || { echo "$p: $st"; return 1; }
+	done
+}
+
+backports_dkms() {
+	local t0 env kver kmods vmlinuz up m amd ko want b
+	t0=$(date +%s)
+	# the kernel and its headers: fetched and installed as the test bed does
+	# it, under its locks, and kept in its caches for its own builds
+	if ! "$REPO/tools/testbed/fetch.sh" backports 2>&1 | scrub >"$LOG.bp-fetch" ||
+	   ! "$REPO/tools/testbed/chroot.sh" headers backports 2>&1 | scrub >"$LOG.bp-headers"; then
+		fail backports/kernel "$(tail -n 15 "$LOG.bp-fetch" "$LOG.bp-headers" 2>/dev/null)"
+		return
+	fi
+	env=$TB_CACHE/kernels/backports.env
+	kver=$(sed -n 's/^KVER=//p' "$env")
+	kmods=$(sed -n 's/^KMODS=//p' "$env")
+	vmlinuz=$(sed -n 's/^VMLINUZ=//p' "$env")
+	if [ -z "$kver" ] || [ ! -e "$kmods/arch/x86/kvm" ] || [ ! -s "$vmlinuz" ]; then
+		fail backports/kernel "no unpacked kernel in $env"
+		return
+	fi
+	ok backports/kernel "$kver"
+	if [ "$kver" != "$(uname -r)" ]; then
+		ok backports/not-running "running $(uname -r)"
+	else
+		ok backports/not-running "SKIP $kver is the running kernel"
+	fi
+
+	# left mounted by a run that was killed
+	if mountpoint -q "$BROOT"; then
+		umount "$BROOT/proc" 2>/dev/null
+		umount "$BROOT" || umount -l "$BROOT"
+	fi
+	rm -rf "$BP"
+	# Upper layer, the kernel as linux-image installs it: the modules under
+	# /usr/lib/modules, the image in /boot (on 7.x linux-base's hook copies
+	# it there from /usr/lib/modules); hard links, as nothing writes to them.
+	up=$BP/upper
+	m=$up/usr/lib/modules/$kver
+	mkdir -p "$m" "$up/boot" "$up/etc/dkms" "$up/tmp/debs" "$BP/work" "$BROOT"
+	cp -al "$kmods/." "$m/kernel" 2>/dev/null || cp -a "$kmods/." "$m/kernel"
+	ln "$vmlinuz" "$up/boot/vmlinuz-$kver" 2>/dev/null || cp "$vmlinuz" "$up/boot/vmlinuz-$kver"
+	cp "$DEBS/kvm-hv-relay-dkms_${VERSION}_all.deb" "$up/tmp/debs/"
+	# The postinst would build for every kernel with headers, the trixie one
+	# too: the build here is the explicit "dkms build -k".
+	touch "$up/etc/dkms/no-autoinstall"
+	# dkms deletes its build directory after a build; a per-module override
+	# (read after dkms.conf) keeps the header btf_facts wrote.
+	echo 'MAKE[0]="${MAKE[0]} && cp ${dkms_tree}/${PACKAGE_NAME}/${PACKAGE_VERSION}/build/svm_btf.h /tmp/svm_btf.h"' \
+		>"$up/etc/dkms/kvm-hv-relay.conf"
+
+	# The test bed's chroot must not change under the overlay: hold its lock
+	# (tools/testbed/lib.sh take_lock) while mounted.
+	mkdir -p "$TB_CACHE/locks"
+	exec 8>"$TB_CACHE/locks/chroot"
+	flock 8
+	if ! mount -t overlay overlay -o "lowerdir=$TB_CACHE/chroot/trixie,upperdir=$up,workdir=$BP/work" "$BROOT"; then
+		exec 8>&-
+		fail backports/chroot "cannot mount an overlay on ${TB_CACHE#"$REPO"/}/chroot/trixie"
+		return
+	fi
+	BMOUNTED=1
+	mount -t proc proc "$BROOT/proc"
+	cp -L /etc/resolv.conf "$BROOT/etc/resolv.conf" 2>/dev/null
+	ok backports/chroot "overlay on ${TB_CACHE#"$REPO"/}/chroot/trixie"
+
+	bp_root dpkg -r gcc xz-utils zstd >"$LOG.bp-install" 2>&1 ||
+		fail backports/remove-tools "$(tail -n 10 "$LOG.bp-install")"
+	b=/tmp/debs/kvm-hv-relay-dkms_${VERSION}_all.deb
+	# openssl: DKMS signs the module before it compresses it, as on a host.
+	# The chroot's package lists are as old as its last headers install:
+	# refresh them only if they no longer do.
+	if { bp_apt install -y --no-install-recommends "$b" openssl ||
+	     { bp_apt update && bp_apt install -y --no-install-recommends "$b" openssl; }; } 2>&1 |
+		scrub >>"$LOG.bp-install"; then
+		ok backports/apt-install
+	else
+		fail backports/apt-install "$(tail -n 20 "$LOG.bp-install")"
+		bp_umount; exec 8>&-
+		return
+	fi
+	check backports/depends bp_depends
+
+	if bp_root dkms add "kvm-hv-relay/$VERSION" >"$LOG.bp-dkms" 2>&1 &&
+	   bp_root dkms build "kvm-hv-relay/$VERSION" -k "$kver" >>"$LOG.bp-dkms" 2>&1; then
+		ok backports/dkms-build "$kver"
+	else
+		fail backports/dkms-build "$(tail -n 10 "$LOG.bp-dkms"; tail -n 20 \
+			"$BROOT/var/lib/dkms/kvm-hv-relay/$VERSION/build/make.log" 2>/dev/null)"
+		bp_umount; exec 8>&-
+		return
+	fi
+	# facts, not the fallback: real offsets read from this kernel's kvm-amd.ko
+	if grep -Eq '^#define RELAY_SVM_BTF_FACTS[[:space:]]+1$' "$BROOT/tmp/svm_btf.h" 2>/dev/null; then
+		ok backports/svm-btf-facts
+		grep -E '^/\* from|RELAY_SVM_(OFF|BTF_SIZE)' "$BROOT/tmp/svm_btf.h" | diag
+	else
+		fail backports/svm-btf-facts "$(grep -h -e MISSING -e btf_facts "$BROOT/tmp/svm_btf.h" \
+			"$BROOT/var/lib/dkms/kvm-hv-relay/$VERSION/$kver/x86_64/log/make.log" 2>/dev/null)"
+	fi
+
+	if bp_root dkms install "kvm-hv-relay/$VERSION" -k "$kver" >>"$LOG.bp-dkms" 2>&1; then
+		ok backports/dkms-install
+	else
+		fail backports/dkms-install "$(tail -n 15 "$LOG.bp-dkms")"
+	fi
+	# compressed as the kernel's own modules are, and that it is really so
+	amd=$(ls "$BROOT/lib/modules/$kver/kernel/arch/x86/kvm/"kvm-amd.ko* | head -n1)
+	want=${amd##*/kvm-amd.ko}
+	ko=$(ls "$BROOT/lib/modules/$kver/updates/dkms/"kvm-hv-relay.ko* 2>/dev/null | head -n1)
+	if [ -n "$ko" ] && [ "${ko##*/kvm-hv-relay.ko}" = "$want" ]; then
+		ok backports/compressed "kvm-hv-relay.ko$want like kvm-amd.ko$want"
+	else
+		fail backports/compressed "installed: ${ko:-nothing}; kvm-amd is kvm-amd.ko$want"
+	fi
+	if [ -n "$ko" ]; then
+		ko=${ko#"$BROOT"}
+		case $want in
+		.xz)  check backports/compressed-valid bp_root xz -t "$ko" ;;
+		.zst) check backports/compressed-valid bp_root zstd -q -t "$ko" ;;
+		.gz)  check backports/compressed-valid bp_root gzip -t "$ko" ;;
+		esac
+		check backports/modinfo-vermagic sh -c "chroot '$BROOT' modinfo -F vermagic '$ko' | grep -q '^$kver '"
+		check backports/signed sh -c "chroot '$BROOT' modinfo -F signer '$ko' | grep -qx 'DKMS module signing key'"
+	fi
+	check backports/status-installed sh -c "chroot '$BROOT' dkms status kvm-hv-relay/$VERSION -k '$kver' | grep -q installed"
+
+	bp_umount
+	exec 8>&-
+	echo "# backports: DKMS part took $(($(date +%s) - t0)) s"
+}
+if [ "${PACKAGING_BACKPORTS:-1}" = 1 ]; then
+	backports_dkms
+else
+	ok backports "SKIP PACKAGING_BACKPORTS=0"
 fi
 
 finish
