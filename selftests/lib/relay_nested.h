@@ -75,6 +75,8 @@ struct relay_l1 {
 
 /* VMCALL on Intel, VMMCALL on AMD: the guest side cannot tell by itself. */
 static u8 relay_hc_svm;
+/* relay_l2_hypercall() puts a CS prefix (2e) before the instruction. */
+static u8 relay_hc_prefixed;
 
 #define RELAY_HYPERCALL_ASM(svm)	"testb $1, " svm "\n\t"		\
 					"jnz 1f\n\t"			\
@@ -82,6 +84,19 @@ static u8 relay_hc_svm;
 					"jmp 2f\n"			\
 					"1:\tvmmcall\n"			\
 					"2:\n\t"
+
+/* As RELAY_HYPERCALL_ASM(), with a CS prefix if the byte at @pfx says so. */
+#define RELAY_HYPERCALL_ASM_PFX(svm, pfx)				\
+	"testb $1, " pfx "\n\t"						\
+	"jnz 3f\n\t"							\
+	RELAY_HYPERCALL_ASM(svm)					\
+	"jmp 4f\n"							\
+	"3:\ttestb $1, " svm "\n\t"					\
+	"jnz 5f\n\t"							\
+	".byte 0x2e\n\tvmcall\n\t"					\
+	"jmp 4f\n"							\
+	"5:\t.byte 0x2e\n\tvmmcall\n"					\
+	"4:\n\t"
 
 /* L2 registers after a 64-bit hypercall. */
 struct relay_hc_regs {
@@ -102,12 +117,12 @@ static inline void relay_l2_hypercall(u64 input, u64 in, u64 out,
 	asm volatile("sub $128, %%rsp\n\t"
 		     "push %%rbx\n\tpush %%rbp\n\tpush %%r12\n\t"
 		     "push %%r13\n\tpush %%r14\n\tpush %%r15\n\t"
-		     RELAY_HYPERCALL_ASM("%[svm]")
+		     RELAY_HYPERCALL_ASM_PFX("%[svm]", "%[pfx]")
 		     "pop %%r15\n\tpop %%r14\n\tpop %%r13\n\t"
 		     "pop %%r12\n\tpop %%rbp\n\tpop %%rbx\n\t"
 		     "add $128, %%rsp"
 		     : "=a"(rax), "+c"(rcx), "+d"(rdx), "+r"(r8)
-		     : [svm] "m"(relay_hc_svm)
+		     : [svm] "m"(relay_hc_svm), [pfx] "m"(relay_hc_prefixed)
 		     : "rsi", "rdi", "r9", "r10", "r11", "memory", "cc");
 	after->rax = rax;
 	after->rcx = rcx;
@@ -224,13 +239,18 @@ static inline void relay_l1_enter(struct relay_l1 *l1, void *nested, bool restar
 	}
 }
 
-/* Move L2 past its VMCALL / VMMCALL (3 bytes either way). */
+/*
+ * Move L2 past its VMCALL / VMMCALL: 3 bytes either way, one more with
+ * relay_l2_hypercall()'s prefix (the only prefixed call L2 makes).
+ */
 static inline void relay_l1_skip(void *nested)
 {
+	int len = 3 + relay_hc_prefixed;
+
 	if (relay_hc_svm)
-		((struct svm_test_data *)nested)->vmcb->save.rip += 3;
+		((struct svm_test_data *)nested)->vmcb->save.rip += len;
 	else
-		current_evmcs->guest_rip += 3;
+		current_evmcs->guest_rip += len;
 }
 
 /* --- host ---------------------------------------------------------------------- */
