@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,7 +45,6 @@ struct relay_case {
 	bool no_nested_flush;
 	bool no_ept;
 	u16 evmcs_ptr_bits;	/* Intel: low bits L1 sets in its eVMCS pointer */
-	u16 vmcb12_ptr_bits;	/* AMD: low bits in VMRUN's VMCB12 address */
 	bool save_after_exit;	/* complete with immediate_exit, save, restore */
 	bool prefixed;		/* L2's call has a CS prefix (2e) */
 	bool eventfd;
@@ -76,14 +74,6 @@ static const struct relay_case cases[] = {
 	/* KVM maps the page the pointer is in; the relay must read that page. */
 	{ .name = "relay_post_evmcs_ptr_low_bits", .mask = 3,
 	  .evmcs_ptr_bits = 0x100, .input = POST_SLOW, .in_kind = GPA_ALIAS,
-	  .in = MSG_AT(0x100), .expect = EXPECT_EXIT, .exit_input = HC_POST,
-	  .param0_is_msg = true, .result = 0x0 },
-	/*
-	 * KVM (6.1, 6.12) takes VMRUN's rAX as it is but maps and reads the
-	 * page it is in; so must the relay.
-	 */
-	{ .name = "relay_post_vmcb12_ptr_low_bits", .mask = 3,
-	  .vmcb12_ptr_bits = 0x100, .input = POST_SLOW, .in_kind = GPA_ALIAS,
 	  .in = MSG_AT(0x100), .expect = EXPECT_EXIT, .exit_input = HC_POST,
 	  .param0_is_msg = true, .result = 0x0 },
 	/*
@@ -412,8 +402,6 @@ static void setup(struct relay_env *env, const struct relay_case *c)
 	env->vm = vm_create_with_one_vcpu(&env->vcpu, l1_guest_code);
 	relay_nested_vcpu_init(env->vm, env->vcpu, &nv);
 	nv.l1->evmcs_gpa |= c->evmcs_ptr_bits;
-	if (nv.svm)
-		nv.svm->vmcb_gpa |= c->vmcb12_ptr_bits;
 
 	/* The message sits where the call points, within the message page. */
 	gva = relay_alloc_page(env->vm);
@@ -808,17 +796,6 @@ static void check_extension_case(const struct relay_case *unused)
 	check_extension();
 }
 
-/*
- * KVM 7.3 checks VMRUN's rAX with page_address_valid() and
- * injects #GP into L1, as the CPU would; 6.1 and 6.12 take any address.
- */
-static bool vmrun_checks_alignment(void)
-{
-	struct utsname u;
-
-	return !uname(&u) && atoi(u.release) >= 7;
-}
-
 static void report(int status, const char *name)
 {
 	if (status == KSFT_SKIP)
@@ -860,12 +837,6 @@ int main(int argc, char *argv[])
 		/* An AMD VMCB12 address has no low bits: VMRUN would #GP. */
 		else if (cases[i].evmcs_ptr_bits && relay_host_is_svm())
 			ksft_test_result_skip("%s: eVMCS is Intel only\n",
-					      cases[i].name);
-		else if (cases[i].vmcb12_ptr_bits && !relay_host_is_svm())
-			ksft_test_result_skip("%s: VMCB12 is AMD only\n",
-					      cases[i].name);
-		else if (cases[i].vmcb12_ptr_bits && vmrun_checks_alignment())
-			ksft_test_result_skip("%s: this KVM #GPs a VMRUN whose VMCB12 address is not page aligned (7.x nested_svm_vmrun)\n",
 					      cases[i].name);
 		else
 			report(run_child(run_case, &cases[i]), cases[i].name);

@@ -264,7 +264,6 @@ struct relay_nested_vcpu {
 	struct relay_l1 *l1;		/* host view */
 	relay_gva_t l1_gva;
 	struct vmx_pages *vmx;		/* Intel, host view */
-	struct svm_test_data *svm;	/* AMD, host view */
 };
 
 static inline bool relay_host_is_svm(void)
@@ -304,7 +303,7 @@ static inline void relay_nested_vcpu_init(struct kvm_vm *vm, struct kvm_vcpu *vc
 
 	relay_shim_vcpu_setup(vcpu, RELAY_SHIM_SPEC, NULL);
 	if (relay_host_is_svm()) {
-		nv->svm = vcpu_alloc_svm(vm, &nested_gva);
+		vcpu_alloc_svm(vm, &nested_gva);
 		gva = relay_alloc_page(vm);
 		nv->l1->vp_assist_gpa = addr_gva2gpa(vm, gva);
 		nv->l1->vp_assist = (void *)gva;
