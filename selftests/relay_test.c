@@ -575,10 +575,11 @@ static struct kvm_hyperv_exit complete_then_save(struct relay_env *env,
 						 const struct relay_case *c)
 {
 	struct kvm_run *run = env->vcpu->run;
-	struct kvm_x86_state *state;
+	int r, size = kvm_check_cap(KVM_CAP_NESTED_STATE);
+	struct kvm_nested_state *state;
 	struct kvm_hyperv_exit hv;
 	struct kvm_regs at_exit, after;
-	int r;
+	struct kvm_sregs sregs;
 
 	vcpu_run(env->vcpu);
 	TEST_ASSERT(run->exit_reason == KVM_EXIT_HYPERV &&
@@ -600,9 +601,22 @@ static struct kvm_hyperv_exit complete_then_save(struct relay_env *env,
 		    (unsigned long long)c->result,
 		    (unsigned long long)at_exit.rip + 3);
 
-	state = vcpu_save_state(env->vcpu);
-	vcpu_load_state(env->vcpu, state);
-	kvm_x86_state_cleanup(state);
+	/*
+	 * What a VMM carries over for a vCPU in L2: its registers and its
+	 * nested state (L1's VMCS/VMCB12 pointers, L2's state), set back as
+	 * a migration target would.
+	 */
+	vcpu_sregs_get(env->vcpu, &sregs);
+	state = calloc(1, size);
+	TEST_ASSERT(state, "calloc");
+	state->size = size;
+	vcpu_nested_state_get(env->vcpu, state);
+	TEST_ASSERT(state->flags & KVM_STATE_NESTED_GUEST_MODE,
+		    "nested state not in guest mode after the completion");
+	vcpu_nested_state_set(env->vcpu, state);
+	vcpu_sregs_set(env->vcpu, &sregs);
+	vcpu_regs_set(env->vcpu, &after);
+	free(state);
 	return hv;
 }
 
