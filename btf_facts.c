@@ -1,25 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * btf_facts: build-time host tool.  Reads kvm_amd's BTF (split BTF over
- * vmlinux's) and prints svm_btf.h, the few facts about KVM's private
- * struct vcpu_svm that no public header gives:
+ * btf_facts: build-time host tool.  Reads kvm's and kvm_amd's BTF (split BTF
+ * over vmlinux's) and prints svm_btf.h:
  *
- *   vcpu_svm.vmcb                           the current VMCB (vmcb02 in L2)
- *   vcpu_svm.nested.vmcb02.ptr              cross-check of the above in L2
- *   vcpu_svm.nested.vmcb12_gpa              L1's VMCB for the running L2
+ *  - for kvm: the byte offset and size of every struct kvm_vcpu, struct kvm
+ *    and memslot member the module touches, which the module's build then
+ *    compares with the headers it is compiled against (compat.h
+ *    relay_kvm_layout()), plus the size and CRC32 of kvm's BTF and of the
+ *    vmlinux BTF it is split over: in Debian's builds these structs are
+ *    described by vmlinux's part, so both are what the facts came from;
  *
- * plus the size and CRC32 of the kvm_amd BTF they came from, so that the
- * module can verify at load that the running kvm_amd is the one described.
+ *  - for kvm_amd: the few facts about KVM's private struct vcpu_svm that no
+ *    public header gives,
  *
- * Usage: btf_facts <vmlinux BTF> <kvm_amd BTF>
+ *      vcpu_svm.vmcb                        the current VMCB (vmcb02 in L2)
+ *      vcpu_svm.nested.vmcb02.ptr           cross-check of the above in L2
+ *      vcpu_svm.nested.vmcb12_gpa           L1's VMCB for the running L2
+ *
+ *    plus the size and CRC32 of the kvm_amd BTF they came from.
+ *
+ * The module verifies at load that the running kernel's BTF files are the
+ * ones described.
+ *
+ * Usage: btf_facts <vmlinux BTF> <kvm BTF> <kvm_amd BTF>
  * Each input is raw BTF (/sys/kernel/btf/...), an ELF file with a .BTF
- * section (vmlinux, kvm-amd.ko), optionally .xz/.zst/.gz compressed, or,
- * for vmlinux, the bzImage it was packed into (/boot/vmlinuz-...).
+ * section (vmlinux, kvm.ko, kvm-amd.ko), optionally .xz/.zst/.gz
+ * compressed, or, for vmlinux, the bzImage it was packed into
+ * (/boot/vmlinuz-...).
  *
- * When the facts cannot be established the header says why and the module
- * refuses to load on AMD; the build itself never fails because of this.
- * Only the BTF format (include/uapi/linux/btf.h) is relied on; the layout
- * structs are spelled out here so that the tool builds with any libc.
+ * When the facts of kvm cannot be established the header says why and the
+ * module refuses to load; without those of kvm_amd it refuses on AMD.  The
+ * build itself never fails because of this.  Only the BTF format
+ * (include/uapi/linux/btf.h) is relied on; the layout structs are spelled
+ * out here so that the tool builds with any libc.
  */
 #include <linux/elf.h>
 #include <linux/types.h>
@@ -58,6 +71,7 @@ struct btf_m {
 
 struct btf {
 	const struct btf *base;
+	const char *name;	/* "vmlinux", "kvm", "kvm_amd" */
 	unsigned char *data;
 	size_t size;
 	const char *strs;
@@ -257,7 +271,8 @@ static int btf_bytes(const char *path, unsigned char *file, size_t size,
 	return fail("%s has no .BTF section", path);
 }
 
-static int btf_load(struct btf *b, const char *path, const struct btf *base)
+static int btf_load(struct btf *b, const char *name, const char *path,
+		    const struct btf *base)
 {
 	struct btf_hdr h = { 0 };
 	const struct btf_t *t;
@@ -284,6 +299,7 @@ static int btf_load(struct btf *b, const char *path, const struct btf *base)
 	}
 
 	b->base = base;
+	b->name = name;
 	b->strs = (const char *)b->data + h.hdr_len + h.str_off;
 	b->str_len = h.str_len;
 	b->str_start = base ? base->str_start + base->str_len : 0;
@@ -379,33 +395,56 @@ static const struct btf_t *btf_resolve(const struct btf *b, __u32 id)
 	return NULL;
 }
 
-/* The one struct of that name defined in the module's own part. */
-static const struct btf_t *find_struct(const struct btf *b, const char *name)
+/*
+ * Every struct of that name in the module's own part or, when the module has
+ * none, in the BTF it is split over: pahole describes a type in vmlinux's
+ * part when vmlinux has the same one, and it may leave copies of a type that
+ * differ only in what some pointer points to.  Return: how many (at most
+ * @max), *@part the BTF they are in.
+ */
+static unsigned int find_structs(const struct btf *mod, const char *name,
+				 const struct btf_t **found, unsigned int max,
+				 const struct btf **part)
 {
-	const struct btf_t *found = NULL;
+	const struct btf *b;
+	unsigned int n = 0;
 	__u32 i;
 
-	for (i = 0; i < b->nr; i++) {
-		const struct btf_t *t = b->types[i];
+	for (b = mod; b && !n; b = b->base)
+		for (i = 0; i < b->nr && n < max; i++) {
+			const struct btf_t *t = b->types[i];
 
-		if (btf_kind(t) != K_STRUCT || strcmp(btf_str(b, t->name_off), name))
-			continue;
-		if (found) {
-			fail("kvm_amd BTF has two struct %s", name);
-			return NULL;
+			if (btf_kind(t) != K_STRUCT ||
+			    strcmp(btf_str(b, t->name_off), name))
+				continue;
+			found[n++] = t;
+			*part = b;
 		}
-		found = t;
-	}
-	if (!found)
-		fail("kvm_amd BTF has no struct %s (or the vmlinux BTF is of another kernel)",
-		     name);
-	return found;
+	if (!n)
+		fail("%s BTF has no struct %s (or the vmlinux BTF is of another kernel)",
+		     mod->name, name);
+	return n;
 }
 
-/* Byte offset of a member; its resolved type in *type. */
-static long member_offset(const struct btf *b, const struct btf_t *s,
-			  const char *sname, const char *name,
-			  const struct btf_t **type)
+/* The one struct of that name (see find_structs()). */
+static const struct btf_t *find_struct(const struct btf *mod, const char *name)
+{
+	const struct btf_t *found[2];
+	const struct btf *part;
+	unsigned int n = find_structs(mod, name, found, 2, &part);
+
+	if (n > 1)
+		fail("%s BTF has two struct %s", part->name, name);
+	return n == 1 ? found[0] : NULL;
+}
+
+/*
+ * Bit offset of a member, looked for in anonymous struct and union members
+ * too, as C finds it; its resolved type in *type.  -1 when there is none.
+ */
+static long member_bits(const struct btf *b, const struct btf_t *s,
+			const char *sname, const char *name,
+			const struct btf_t **type)
 {
 	const struct btf_m *m = (const struct btf_m *)(s + 1);
 	__u32 i, vlen = s->info & 0xffff;
@@ -413,17 +452,65 @@ static long member_offset(const struct btf *b, const struct btf_t *s,
 
 	for (i = 0; i < vlen; i++) {
 		__u32 bits = kflag ? m[i].offset & 0xffffff : m[i].offset;
+		const char *mname = btf_str(b, m[i].name_off);
+		const struct btf_t *t;
+		long inner;
 
-		if (strcmp(btf_str(b, m[i].name_off), name))
+		if (!mname[0]) {
+			t = btf_resolve(b, m[i].type);
+			if (!t || (btf_kind(t) != K_STRUCT && btf_kind(t) != K_UNION))
+				continue;
+			inner = member_bits(b, t, sname, name, type);
+			if (inner == -2)
+				return -2;
+			if (inner >= 0)
+				return bits + inner;
+			continue;
+		}
+		if (strcmp(mname, name))
 			continue;
 		if ((kflag && m[i].offset >> 24) || bits % 8)
-			return fail("%s.%s is a bit-field", sname, name);
+			return fail("%s.%s is a bit-field", sname, name) - 1;
 		*type = btf_resolve(b, m[i].type);
 		if (!*type)
-			return fail("%s.%s has a bad type", sname, name);
-		return bits / 8;
+			return fail("%s.%s has a bad type", sname, name) - 1;
+		return bits;
 	}
-	return fail("struct %s has no member %s", sname, name);
+	return -1;
+}
+
+/* Byte offset of a member; its resolved type in *type. */
+static long member_offset(const struct btf *b, const struct btf_t *s,
+			  const char *sname, const char *name,
+			  const struct btf_t **type)
+{
+	long bits = member_bits(b, s, sname, name, type);
+
+	if (bits == -1)
+		return fail("struct %s has no member %s", sname, name);
+	return bits < 0 ? -1 : bits / 8;
+}
+
+/* sizeof() of a resolved type, as x86-64 lays it out. */
+static long type_size(const struct btf *b, const struct btf_t *t)
+{
+	const __u32 *arr;
+	long elem;
+
+	if (!t)
+		return -1;
+	switch (btf_kind(t)) {
+	case K_INT: case K_STRUCT: case K_UNION: case K_ENUM: case K_FLOAT:
+	case K_ENUM64:
+		return t->size_type;
+	case K_PTR:
+		return 8;
+	case K_ARRAY:
+		arr = (const __u32 *)(t + 1);	/* type, index_type, nelems */
+		elem = type_size(b, btf_resolve(b, arr[0]));
+		return elem < 0 ? -1 : elem * arr[2];
+	}
+	return -1;
 }
 
 static int is_struct(const struct btf *b, const struct btf_t *t, const char *name)
@@ -505,23 +592,215 @@ static int svm_facts(const struct btf *amd, struct facts *f)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/*
+ * Members of KVM's structs the module touches, directly or through the
+ * public inline helpers it calls (kvm_memslots(), __gfn_to_memslot(),
+ * __gfn_to_hva_memslot(), kvm_is_visible_memslot()).  Some exist only in
+ * some releases: an absent one is recorded as such, and compat.h asserts
+ * only the ones its headers have.  Each becomes RELAY_KVM_OFF_<id> and
+ * RELAY_KVM_SIZE_<id>, <id> being the struct and the member path in
+ * capitals, '__' between them: KVM_VCPU__ARCH_REGS.
+ */
+static const struct {
+	const char *type, *path;
+} kvm_members[] = {
+	{ "kvm_vcpu", "kvm" },
+	{ "kvm_vcpu", "vcpu_id" },
+	{ "kvm_vcpu", "vcpu_idx" },
+	{ "kvm_vcpu", "run" },
+	{ "kvm_vcpu", "arch" },
+	{ "kvm_vcpu", "arch.regs" },
+	{ "kvm_vcpu", "arch.regs_avail" },
+	{ "kvm_vcpu", "arch.regs_dirty" },
+	{ "kvm_vcpu", "arch.rip" },
+	{ "kvm_vcpu", "arch.cr0" },
+	{ "kvm_vcpu", "arch.hflags" },
+	{ "kvm_vcpu", "arch.efer" },
+	{ "kvm_vcpu", "arch.complete_userspace_io" },
+	{ "kvm_vcpu", "arch.pv_eoi.msr_val" },
+	{ "kvm_vcpu", "arch.pv_eoi.data" },
+	{ "kvm_vcpu", "arch.guest_mmu.cpu_role" },
+	{ "kvm_vcpu", "arch.ngpa_walk.cpu_role" },
+	{ "kvm", "memslots" },
+	{ "kvm", "max_vcpus" },
+	{ "kvm", "debugfs_dentry" },
+	{ "kvm", "arch" },
+	{ "kvm", "arch.hyperv.conn_to_evt" },
+	{ "kvm_memslots", "last_used_slot" },
+	{ "kvm_memslots", "gfn_tree" },
+	{ "kvm_memslots", "node_idx" },
+	{ "kvm_memory_slot", "gfn_node" },
+	{ "kvm_memory_slot", "base_gfn" },
+	{ "kvm_memory_slot", "npages" },
+	{ "kvm_memory_slot", "userspace_addr" },
+	{ "kvm_memory_slot", "flags" },
+	{ "kvm_memory_slot", "id" },
+	{ "gfn_to_hva_cache", "gpa" },
+	{ "gfn_to_hva_cache", "len" },
+};
+
+struct member_fact {
+	long off, size;		/* -1, -1: no such member */
+};
+
+/*
+ * Offset from the start of @s and size of the member at the dotted @path.
+ * Return: 0 (absent members included), -1 when the BTF makes no sense.
+ */
+static int path_fact(const struct btf *b, const struct btf_t *s,
+		     const char *sname, const char *path, struct member_fact *f)
 {
-	struct btf vmlinux, amd;
-	struct facts f = { 0 };
+	char name[128];
+	const struct btf_t *t = s;
+	const char *p = path;
+	long bits, off = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, ".");
+
+		if (btf_kind(t) != K_STRUCT && btf_kind(t) != K_UNION)
+			return fail("%s.%.*s is no struct", sname, (int)(p - path - 1), path);
+		if (n >= sizeof(name))
+			return fail("member path %s too long", path);
+		memcpy(name, p, n);
+		name[n] = 0;
+		bits = member_bits(b, t, sname, name, &t);
+		if (bits == -1) {
+			f->off = -1;
+			f->size = -1;
+			return 0;
+		}
+		if (bits < 0)
+			return -1;
+		off += bits / 8;
+		p += n + (p[n] == '.');
+	}
+	f->off = off;
+	f->size = type_size(b, t);
+	if (f->size < 0)
+		return fail("%s.%s has a type of unknown size", sname, path);
+	return 0;
+}
+
+static void print_id(const char *type, const char *path)
+{
+	const char *p;
+
+	for (p = type; *p; p++)
+		putchar(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+	if (!path)
+		return;
+	printf("__");
+	for (p = path; *p; p++)
+		putchar(*p == '.' ? '_' : *p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+}
+
+#define MAX_COPIES	8
+
+static int kvm_facts(const struct btf *kvm)
+{
+	struct member_fact f[ARRAY_SIZE(kvm_members)], g;
+	const struct btf_t *s[MAX_COPIES];
+	const struct btf *part;
+	unsigned int i, j, n, c;
+
+	for (i = 0; i < ARRAY_SIZE(kvm_members); i++) {
+		const char *type = kvm_members[i].type, *path = kvm_members[i].path;
+
+		n = find_structs(kvm, type, s, MAX_COPIES, &part);
+		if (!n)
+			return -1;
+		/* Copies of a struct must agree on what we use of it. */
+		for (c = 0; c < n; c++) {
+			if (path_fact(part, s[c], type, path, c ? &g : &f[i]))
+				return -1;
+			if (c && (s[c]->size_type != s[0]->size_type ||
+				  g.off != f[i].off || g.size != f[i].size))
+				return fail("%s BTF has struct %s copies that differ in %s",
+					    part->name, type, path);
+		}
+
+		/* Each struct once: its size, and which part describes it. */
+		for (j = 0; j < i; j++)
+			if (!strcmp(kvm_members[j].type, type))
+				break;
+		if (j == i) {
+			printf("/* struct %s: %u cop%s in %s's part */\n#define RELAY_KVM_SIZEOF_",
+			       type, n, n == 1 ? "y" : "ies", part->name);
+			print_id(type, NULL);
+			printf("\t%uu\n", s[0]->size_type);
+		}
+		printf("#define RELAY_KVM_OFF_");
+		print_id(type, path);
+		if (f[i].off < 0)
+			printf("\tRELAY_KVM_ABSENT\n");
+		else
+			printf("\t%ldu\n", f[i].off);
+		printf("#define RELAY_KVM_SIZE_");
+		print_id(type, path);
+		if (f[i].off < 0)
+			printf("\tRELAY_KVM_ABSENT\n");
+		else
+			printf("\t%ldu\n", f[i].size);
+	}
+	return 0;
+}
+
+/* A reason, as a C string literal's contents. */
+static const char *c_string(char *s)
+{
 	char *c;
 
-	printf("/* Generated by btf_facts: do not edit. */\n"
-	       "#ifndef KVM_HV_RELAY_SVM_BTF_H\n#define KVM_HV_RELAY_SVM_BTF_H\n\n");
-	if (argc != 3) {
-		fail("usage: btf_facts <vmlinux BTF> <kvm_amd BTF>");
-	} else if (!argv[2][0]) {
+	for (c = s; *c; c++)
+		if (*c == '"' || *c == '\\' || *c < ' ')
+			*c = '\'';
+	return s;
+}
+
+/* Prints the facts or why there are none; the reason of the latter in why. */
+static void print_kvm(const char *vmlinux_path, const struct btf *vmlinux,
+		      const char *path)
+{
+	struct btf kvm;
+
+	printf("/* kvm: struct kvm_vcpu, struct kvm and memslot layout */\n");
+	printf("#define RELAY_KVM_ABSENT\t\t0xffffffffu\n");
+	if (!why[0] && !path[0])
+		fail("no kvm BTF found at build time: set RELAY_KVM_BTF=");
+	if (!why[0] && !btf_load(&kvm, "kvm", path, vmlinux)) {
+		/* On failure, what kvm_facts() printed is of no use but harmless. */
+		printf("/* from %s over %s */\n", path, vmlinux_path);
+		if (!kvm_facts(&kvm)) {
+			printf("#define RELAY_KVM_BTF_FACTS\t\t1\n");
+			printf("#define RELAY_KVM_BTF_MISSING\t\t\"\"\n");
+			printf("#define RELAY_KVM_BTF_SIZE\t\t%zuu\n", kvm.size);
+			printf("#define RELAY_KVM_BTF_CRC32\t\t0x%08xu\n",
+			       crc32_ieee(kvm.data, kvm.size));
+			printf("#define RELAY_VMLINUX_BTF_SIZE\t\t%zuu\n", vmlinux->size);
+			printf("#define RELAY_VMLINUX_BTF_CRC32\t\t0x%08xu\n\n",
+			       crc32_ieee(vmlinux->data, vmlinux->size));
+			return;
+		}
+	}
+	fprintf(stderr, "btf_facts: %s: kvm-hv-relay will refuse to load\n", why);
+	printf("#define RELAY_KVM_BTF_FACTS\t\t0\n");
+	printf("#define RELAY_KVM_BTF_MISSING\t\t\"%s\"\n", c_string(why));
+	printf("#define RELAY_KVM_BTF_SIZE\t\t0u\n#define RELAY_KVM_BTF_CRC32\t\t0u\n"
+	       "#define RELAY_VMLINUX_BTF_SIZE\t\t0u\n#define RELAY_VMLINUX_BTF_CRC32\t\t0u\n\n");
+}
+
+static void print_svm(const char *vmlinux_path, const struct btf *vmlinux,
+		      const char *path)
+{
+	struct facts f = { 0 };
+	struct btf amd;
+
+	printf("/* kvm_amd: struct vcpu_svm */\n");
+	if (!why[0] && !path[0])
 		fail("no kvm_amd BTF found at build time: set RELAY_KVM_AMD_BTF=");
-	} else if (!argv[1][0]) {
-		fail("no vmlinux BTF of the target kernel at build time: set RELAY_VMLINUX_BTF=");
-	} else if (!btf_load(&vmlinux, argv[1], NULL) &&
-		   !btf_load(&amd, argv[2], &vmlinux) && !svm_facts(&amd, &f)) {
-		printf("/* from %s over %s */\n", argv[2], argv[1]);
+	if (!why[0] && !btf_load(&amd, "kvm_amd", path, vmlinux) &&
+	    !svm_facts(&amd, &f)) {
+		printf("/* from %s over %s */\n", path, vmlinux_path);
 		printf("#define RELAY_SVM_BTF_FACTS\t\t1\n");
 		printf("#define RELAY_SVM_BTF_MISSING\t\t\"\"\n");
 		printf("#define RELAY_SVM_BTF_SIZE\t\t%zuu\n", amd.size);
@@ -531,19 +810,34 @@ int main(int argc, char **argv)
 		printf("#define RELAY_SVM_OFF_VMCB\t\t%ldu\n", f.vmcb);
 		printf("#define RELAY_SVM_OFF_VMCB02\t\t%ldu\n", f.vmcb02);
 		printf("#define RELAY_SVM_OFF_VMCB12_GPA\t%ldu\n", f.vmcb12_gpa);
-		printf("\n#endif\n");
-		return 0;
+		return;
 	}
-
 	fprintf(stderr, "btf_facts: %s: kvm-hv-relay will refuse to load on AMD\n", why);
-	for (c = why; *c; c++)
-		if (*c == '"' || *c == '\\' || *c < ' ')
-			*c = '\'';
 	printf("#define RELAY_SVM_BTF_FACTS\t\t0\n");
-	printf("#define RELAY_SVM_BTF_MISSING\t\t\"%s\"\n", why);
+	printf("#define RELAY_SVM_BTF_MISSING\t\t\"%s\"\n", c_string(why));
 	printf("#define RELAY_SVM_BTF_SIZE\t\t0u\n#define RELAY_SVM_BTF_CRC32\t\t0u\n"
 	       "#define RELAY_SVM_KVM_VCPU_SIZE\t\t0u\n#define RELAY_SVM_OFF_VMCB\t\t0u\n"
 	       "#define RELAY_SVM_OFF_VMCB02\t\t0u\n#define RELAY_SVM_OFF_VMCB12_GPA\t0u\n");
+}
+
+int main(int argc, char **argv)
+{
+	char vmlinux_why[sizeof(why)] = "";
+	struct btf vmlinux;
+
+	printf("/* Generated by btf_facts: do not edit. */\n"
+	       "#ifndef KVM_HV_RELAY_SVM_BTF_H\n#define KVM_HV_RELAY_SVM_BTF_H\n\n");
+	if (argc != 4)
+		fail("usage: btf_facts <vmlinux BTF> <kvm BTF> <kvm_amd BTF>");
+	else if (!argv[1][0])
+		fail("no vmlinux BTF of the target kernel at build time: set RELAY_VMLINUX_BTF=");
+	else
+		btf_load(&vmlinux, "vmlinux", argv[1], NULL);
+	/* Without vmlinux's BTF, both parts fail for its reason. */
+	snprintf(vmlinux_why, sizeof(vmlinux_why), "%s", why);
+	print_kvm(argc == 4 ? argv[1] : "", &vmlinux, argc == 4 ? argv[2] : "");
+	snprintf(why, sizeof(why), "%s", vmlinux_why);
+	print_svm(argc == 4 ? argv[1] : "", &vmlinux, argc == 4 ? argv[3] : "");
 	printf("\n#endif\n");
 	return 0;
 }

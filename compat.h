@@ -18,6 +18,37 @@
 #include <asm/svm.h>
 
 /*
+ * Layout facts read from kvm's and kvm_amd's BTF at build time by btf_facts
+ * (see Kbuild); relay_btf.c and svm_nested.c verify at load that they are
+ * the running kernel's.
+ */
+#include "svm_btf.h"
+
+/*
+ * Every member of KVM's structs the module touches must be, in the headers
+ * it is compiled against, where kvm's BTF has it: the build-time half of
+ * the proof that the module runs only on the kvm it was built for (the load
+ * time half is relay_kvm_verify()).  Members that every release has are
+ * listed in relay_btf.c, the others here beside their accessors.  Without
+ * the facts nothing is asserted and the module refuses to load.
+ */
+#if RELAY_KVM_BTF_FACTS
+/* The member path goes last: a designator, never evaluated, used twice. */
+#define relay_kvm_layout(type, id, ...)					\
+	static_assert(offsetof(struct type, __VA_ARGS__) == RELAY_KVM_OFF_##id && \
+		      sizeof_field(struct type, __VA_ARGS__) == RELAY_KVM_SIZE_##id, \
+		      "struct " #type " member " #__VA_ARGS__		\
+		      ": these headers are not those of the kvm whose BTF was read")
+#define relay_kvm_sizeof(type, id)					\
+	static_assert(sizeof(struct type) == RELAY_KVM_SIZEOF_##id,	\
+		      "struct " #type					\
+		      ": these headers are not those of the kvm whose BTF was read")
+#else
+#define relay_kvm_layout(type, id, ...)		static_assert(sizeof(#id))
+#define relay_kvm_sizeof(type, id)		static_assert(sizeof(#id))
+#endif
+
+/*
  * Hyper-V emulation became optional (CONFIG_KVM_HYPERV); before that it was
  * always built and kvm->arch.hyperv always existed.  Without it there is no
  * eVMCS, no VP assist page and no conn_to_evt, so nothing to relay.  The
@@ -39,6 +70,8 @@ static inline void relay_eventfd_signal(struct eventfd_ctx *ctx)
 }
 
 #if RELAY_HAVE_KVM_HYPERV
+relay_kvm_layout(kvm, KVM__ARCH_HYPERV_CONN_TO_EVT, arch.hyperv.conn_to_evt);
+
 /* Writers hold kvm->arch.hyperv.hv_lock; readers are RCU, as in KVM. */
 static inline struct eventfd_ctx *relay_conn_eventfd(struct kvm *kvm, u32 conn_id)
 {
@@ -78,6 +111,7 @@ static inline void relay_reg_set(void *map, int reg)
 #ifdef RELAY_RIP_OUTSIDE_REGS
 #define RELAY_REG_RIP		VCPU_REG_RIP
 #define relay_rip(vcpu)		((vcpu)->arch.rip)
+relay_kvm_layout(kvm_vcpu, KVM_VCPU__ARCH_RIP, arch.rip);
 #else
 #define RELAY_REG_RIP		VCPU_REGS_RIP
 #define relay_rip(vcpu)		((vcpu)->arch.regs[VCPU_REGS_RIP])
@@ -138,11 +172,11 @@ static inline int relay_nested_npt_level(struct kvm_vcpu *vcpu)
 #endif
 }
 
-/*
- * Offsets in kvm_amd's private struct vcpu_svm, read from its BTF at build
- * time by btf_facts (see Kbuild); svm_nested.c verifies them at load.
- */
-#include "svm_btf.h"
+#ifdef RELAY_HAVE_NGPA_WALK
+relay_kvm_layout(kvm_vcpu, KVM_VCPU__ARCH_NGPA_WALK_CPU_ROLE, arch.ngpa_walk.cpu_role);
+#else
+relay_kvm_layout(kvm_vcpu, KVM_VCPU__ARCH_GUEST_MMU_CPU_ROLE, arch.guest_mmu.cpu_role);
+#endif
 
 /*
  * Is @file a KVM VM fd?  KVM's own answer, file_is_kvm() (f_op is KVM's

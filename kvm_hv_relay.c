@@ -855,8 +855,10 @@ static const char *relay_arm_cause(int err)
 }
 
 /*
- * Verify the vendor's facts, then arm.  On failure, prints one line that
- * starts with @ctx and says why, and leaves everything disarmed.
+ * Verify kvm's layout and the vendor's facts, then arm.  On failure, prints
+ * one line that starts with @ctx and says why, and leaves everything
+ * disarmed.  kvm itself cannot be reloaded under us (we link against it),
+ * but checking it again with the vendor module keeps one path.
  */
 static int relay_verify_and_arm(const char *ctx)
 {
@@ -864,6 +866,9 @@ static int relay_verify_and_arm(const char *ctx)
 	const char *failed;
 	int ret;
 
+	ret = relay_kvm_verify(ctx);
+	if (ret)
+		return ret;
 	if (vendor->verify) {
 		ret = vendor->verify(ctx);
 		if (ret)

@@ -139,6 +139,9 @@ extern const struct relay_vendor relay_vmx_vendor;
 extern const struct relay_vendor relay_svm_vendor;
 
 /* Core services for the vendor files. */
+int relay_btf_verify(const char *ctx, const char *name, u32 size, u32 crc,
+		     const char *what);
+int relay_kvm_verify(const char *ctx);
 /* 4- or 5-level tables at @root whose entries on a walk must have @need. */
 struct relay_s2 {
 	u64 root;

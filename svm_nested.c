@@ -17,10 +17,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/crc32.h>
-#include <linux/fs.h>
 #include <linux/kvm_host.h>
-#include <linux/slab.h>
 #include <asm/svm.h>
 
 #include "compat.h"
@@ -54,8 +51,6 @@ static_assert(offsetof(struct vmcb_control_area, reserved_sw) ==
 
 #define RELAY_VMMCALL_LEN	3	/* 0f 01 d9 */
 #define RELAY_INSN_MAX_LEN	15
-
-#define RELAY_KVM_AMD_BTF	"/sys/kernel/btf/kvm_amd"
 
 static struct vmcb *relay_svm_vmcb(struct kvm_vcpu *vcpu)
 {
@@ -266,34 +261,6 @@ static void relay_svm_special_hook(unsigned long ip, unsigned long parent_ip,
 	relay_decide_and_divert(fregs, relay_svm_l0_handles, relay_svm_fault_in);
 }
 
-static int relay_svm_btf_read(u32 *crc, size_t *size)
-{
-	struct file *file;
-	loff_t pos = 0;
-	ssize_t n;
-	u8 *buf;
-
-	file = filp_open(RELAY_KVM_AMD_BTF, O_RDONLY, 0);
-	if (IS_ERR(file))
-		return PTR_ERR(file);
-	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	if (!buf) {
-		filp_close(file, NULL);
-		return -ENOMEM;
-	}
-	*crc = ~0U;
-	*size = 0;
-	while ((n = kernel_read(file, buf, PAGE_SIZE, &pos)) > 0) {
-		/* CRC-32 (IEEE 802.3), as btf_facts computes it. */
-		*crc = crc32_le(*crc, buf, n);
-		*size += n;
-	}
-	*crc = ~*crc;
-	kfree(buf);
-	filp_close(file, NULL);
-	return n < 0 ? n : 0;
-}
-
 /*
  * The offsets in svm_btf.h hold for the kvm_amd whose BTF they were read
  * from: check that the running kvm_amd has exactly that BTF.  Run at load
@@ -301,10 +268,6 @@ static int relay_svm_btf_read(u32 *crc, size_t *size)
  */
 static int relay_svm_verify(const char *ctx)
 {
-	size_t size;
-	u32 crc;
-	int ret;
-
 	if (!RELAY_SVM_BTF_FACTS) {
 		pr_err("%s: built without kvm_amd's struct vcpu_svm layout (%s)\n",
 		       ctx, RELAY_SVM_BTF_MISSING);
@@ -316,18 +279,9 @@ static int relay_svm_verify(const char *ctx)
 		       ctx, RELAY_SVM_KVM_VCPU_SIZE, sizeof(struct kvm_vcpu));
 		return -EOPNOTSUPP;
 	}
-	ret = relay_svm_btf_read(&crc, &size);
-	if (ret) {
-		pr_err("%s: cannot read %s (error %d) to verify kvm_amd's struct vcpu_svm layout: is kvm_amd loaded?\n",
-		       ctx, RELAY_KVM_AMD_BTF, ret);
-		return ret;
-	}
-	if (size != RELAY_SVM_BTF_SIZE || crc != RELAY_SVM_BTF_CRC32) {
-		pr_err("%s: the running kvm_amd is not the one built against (BTF %zu bytes crc %08x, expected %u bytes crc %08x): rebuild kvm-hv-relay for it\n",
-		       ctx, size, crc, RELAY_SVM_BTF_SIZE, RELAY_SVM_BTF_CRC32);
-		return -EOPNOTSUPP;
-	}
-	return 0;
+	return relay_btf_verify(ctx, "kvm_amd", RELAY_SVM_BTF_SIZE,
+				RELAY_SVM_BTF_CRC32,
+				"kvm_amd's struct vcpu_svm layout");
 }
 
 /*
