@@ -20,11 +20,14 @@
 #   --watchdog <s>     host watchdog for the whole boot (default from the plan)
 #   --qemu-arg <arg>   (repeatable, amd) extra QEMU argument, e.g. "-icount"
 #                      "shift=0" for a guest TSC that counts instructions
+#   --relay-ko <file>  boot this kvm_hv_relay.ko instead of the one built
+#                      for the kernel (e.g. an older commit's, to show a test
+#                      failing without a fix)
 # Needs build.sh <kernel> to have run. Logs: out/logs/<kernel>-<vendor>[-tag].log
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernel= vendor= mode= relay=1 console=0 tag=run tmo=120 watchdog=
+kernel= vendor= mode= relay=1 console=0 tag=run tmo=120 watchdog= relay_ko=
 runs=() progs=() qemu_args=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--timeout) tmo=$2; shift ;;
 	--watchdog) watchdog=$2; shift ;;
 	--qemu-arg) qemu_args+=("$2"); shift ;;
+	--relay-ko) relay_ko=$2; shift ;;
 	*) die "boot.sh: unknown argument '$1'" ;;
 	esac
 	shift
@@ -74,10 +78,17 @@ addmod() {	# addmod <name>: dependencies first
 	MODS="$MODS $n"
 }
 addmod "kvm-$vendor"
-if [ -e "$B/kvm_hv_relay.ko" ]; then
-	cp "$B/kvm_hv_relay.ko" "$R/lib/mods/kvm_hv_relay.ko"
-	for d in $(modinfo -F depends "$B/kvm_hv_relay.ko" | tr ',' ' '); do addmod "$d"; done
+[ -n "$relay_ko" ] || relay_ko=$B/kvm_hv_relay.ko
+[ -e "$relay_ko" ] || [ "$relay_ko" = "$B/kvm_hv_relay.ko" ] || die "--relay-ko $relay_ko: no such file"
+if [ -e "$relay_ko" ]; then
+	cp "$relay_ko" "$R/lib/mods/kvm_hv_relay.ko"
+	for d in $(modinfo -F depends "$relay_ko" | tr ',' ' '); do addmod "$d"; done
 fi
+# selftests' test-only module (selftests/kmod) and, on AMD, a kvm_amd whose
+# BTF differs from the genuine one's (build.sh): never loaded by /init
+[ ! -e "$B/relay_testmod.ko" ] || cp "$B/relay_testmod.ko" "$R/lib/mods/relay_testmod.ko"
+[ $vendor != amd ] || [ ! -e "$B/kvm_amd_btfmod.ko" ] ||
+	cp "$B/kvm_amd_btfmod.ko" "$R/lib/mods/kvm_amd_btfmod.ko"
 
 # --- test programs --------------------------------------------------------------
 is_vendor() { [ "$1" = any ] || [ "$1" = "$vendor" ]; }
@@ -129,19 +140,29 @@ for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
 	if [ $mode = check ]; then
 		for n in "${upstream[@]}"; do echo "	$(runner "$n") stock/$n /t/upstream/$n"; expect+=("stock/$n"); done
 		echo "	t insmod insmod /lib/mods/kvm_hv_relay.ko"; expect+=(insmod)
-		for n in "${ours[@]}"; do
+		# ours_line <name>: its plan line
+		ours_line() {
+			local a to
 			# optional arguments: a "testbed-args: ..." line in the source
-			a=$(sed -n 's/.*testbed-args:[[:space:]]*\(.*\)$/\1/p' "$REPO/selftests/$n.c" 2>/dev/null |
+			a=$(sed -n 's/.*testbed-args:[[:space:]]*\(.*\)$/\1/p' "$REPO/selftests/$1.c" 2>/dev/null |
 				head -n1 | sed 's#[[:space:]]*\*/[[:space:]]*$##')
 			# a longer guest timeout: a "testbed-timeout: <s>" line
 			to=$(sed -n 's/.*testbed-timeout:[[:space:]]*\([0-9][0-9]*\).*$/\1/p' \
-				"$REPO/selftests/$n.c" 2>/dev/null | head -n1)
+				"$REPO/selftests/$1.c" 2>/dev/null | head -n1)
 			if [ -n "$to" ]; then
-				echo "	TMO=$to; t selftests/$n /t/ours/$n $a; TMO=$tmo"
+				echo "	TMO=$to; t selftests/$1 /t/ours/$1 $a; TMO=$tmo"
 			else
-				echo "	t selftests/$n /t/ours/$n $a"
+				echo "	t selftests/$1 /t/ours/$1 $a"
 			fi
-			expect+=("selftests/$n")
+		}
+		# a "testbed-last" line: run after rmmod, as the plan's last step
+		# (it leaves the host unfit for more tests: relay_vmxoff)
+		last=()
+		for n in "${ours[@]}"; do
+			if grep -q 'testbed-last' "$REPO/selftests/$n.c" 2>/dev/null; then
+				last+=("$n"); continue
+			fi
+			ours_line "$n"; expect+=("selftests/$n")
 		done
 		# parity: the relay/ pass runs with another relay VM held alive
 		# (selftests/relay_hold.c); tools/testbed/parity.sh compares outcomes
@@ -154,6 +175,7 @@ for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
 			echo "	t parity-holder/stop /t/ours/relay_hold --stop"; expect+=(parity-holder/stop)
 		fi
 		echo "	t rmmod rmmod kvm_hv_relay"; expect+=(rmmod)
+		for n in ${last[@]+"${last[@]}"}; do ours_line "$n"; expect+=("selftests/$n"); done
 	else
 		[ $relay = 0 ] || echo "	r insmod /lib/mods/kvm_hv_relay.ko"
 		for c in "${runs[@]}"; do

@@ -3,6 +3,8 @@
 # build.sh <kernel>: everything built for one kernel, as unnumbered TAP lines:
 #   <kernel>/build            the module, W=1 C=2 (sparse); any warning fails
 #   <kernel>/checkpatch       that kernel's checkpatch.pl --strict on our sources
+#   <kernel>/build/relay_testmod   selftests/kmod's test-only module, W=1 C=2 + checkpatch
+#   <kernel>/build/kvm_amd_btfmod  kvm_amd.ko with one BTF member name changed
 #   <kernel>/build/...        selftest library, upstream tests, selftests/*.c
 # Results are cached in .cache/build/<kver>/ keyed by a hash of the sources.
 set -euo pipefail
@@ -43,8 +45,9 @@ else
 	rc=0
 	# kvm_amd's private layout comes from BTF of the target kernel (see Kbuild)
 	amdko=$(find -L "$KMODS/arch/x86/kvm" -name 'kvm-amd.ko*' | head -n1)
+	kvmko=$(find -L "$KMODS/arch/x86/kvm" -name 'kvm.ko*' | head -n1)
 	"${RUN[@]}" make -C "$KHDR" M="$B/mod" W=1 C=2 RELAY_VMLINUX_BTF="$VMLINUZ" \
-		RELAY_KVM_AMD_BTF="$amdko" modules >"$B/logs/module.log" 2>&1 || rc=$?
+		RELAY_KVM_BTF="$kvmko" RELAY_KVM_AMD_BTF="$amdko" modules >"$B/logs/module.log" 2>&1 || rc=$?
 	warn=$(grep -E ': (warning|error):|^(WARNING|ERROR):|: Warning:' "$B/logs/module.log" || true)
 	ko=$(find "$B/mod" -maxdepth 1 -name '*.ko' | head -n1)
 	[ -z "$ko" ] || cp "$ko" "$B/kvm_hv_relay.ko"
@@ -84,6 +87,82 @@ else
 	mv "$B/mod.tap.new" "$B/mod.tap"
 	echo "$hash" >"$B/mod.hash"
 	cat "$B/mod.tap"
+fi
+
+# --- test-only module of the selftests (selftests/kmod), never packaged -------
+# Built like the module (W=1 C=2, that kernel's checkpatch --strict), one line.
+TM=$REPO/selftests/kmod
+tmhash=$({ echo "$KVER"; sha256sum "$TB_DIR/build.sh" "$TM"/*; } | sha256sum | cut -c1-16)
+if [ "$(cat "$B/testmod.hash" 2>/dev/null)" = "$tmhash" ] && [ -e "$B/testmod.tap" ]; then
+	cat "$B/testmod.tap"
+else
+	log "$name: building relay_testmod (W=1 C=2)"
+	rm -rf "$B/testmod" "$B/relay_testmod.ko"
+	mkdir -p "$B/testmod"
+	cp "$TM/relay_testmod.c" "$TM/Kbuild" "$B/testmod/"
+	rc=0
+	"${RUN[@]}" make -C "$KHDR" M="$B/testmod" W=1 C=2 modules >"$B/logs/testmod.log" 2>&1 || rc=$?
+	warn=$(grep -E ': (warning|error):|^(WARNING|ERROR):|: Warning:' "$B/logs/testmod.log" || true)
+	cprc=0
+	(cd "$TM" && perl "$KSRC/scripts/checkpatch.pl" --strict --no-tree --no-summary \
+		--show-types --terse -f relay_testmod.c) >"$B/logs/testmod-checkpatch.log" 2>&1 || cprc=$?
+	{
+		if [ $rc -ne 0 ] || [ ! -e "$B/testmod/relay_testmod.ko" ]; then
+			tap_fail "$name/build/relay_testmod" "build failed (rc=$rc, log: ${B#"$REPO"/}/logs/testmod.log)"
+			grep -E 'error|warning' "$B/logs/testmod.log" | head -n 10 | sed 's/^/#   /'
+		elif [ -n "$warn" ]; then
+			tap_fail "$name/build/relay_testmod" "W=1 C=2 reported $(echo "$warn" | wc -l) warning(s)"
+			echo "$warn" | head -n 10 | sed "s#$B/testmod/##; s/^/#   /"
+		elif [ $cprc -ne 0 ]; then
+			tap_fail "$name/build/relay_testmod" "checkpatch --strict: $(grep -cE '(ERROR|WARNING|CHECK):' "$B/logs/testmod-checkpatch.log") finding(s)"
+			head -n 10 "$B/logs/testmod-checkpatch.log" | sed 's/^/#   /'
+		else
+			cp "$B/testmod/relay_testmod.ko" "$B/relay_testmod.ko"
+			tap_ok "$name/build/relay_testmod"
+		fi
+	} >"$B/testmod.tap"
+	echo "$tmhash" >"$B/testmod.hash"
+	cat "$B/testmod.tap"
+fi
+
+# --- kvm_amd_btfmod.ko: kvm_amd with one vcpu_svm member renamed in its BTF ---
+# For relay_hardening: a kvm_amd whose BTF is not the one the module was
+# built against (tools/testbed/btfmod.py).  objcopy drops the signature.
+amdko=$(find -L "$KMODS/arch/x86/kvm" -name 'kvm-amd.ko*' | head -n1)
+bmhash=$({ echo "$KVER"; sha256sum "$TB_DIR/build.sh" "$TB_DIR/btfmod.py" "$amdko" "$VMLINUZ"; } |
+	sha256sum | cut -c1-16)
+if [ "$(cat "$B/btfmod.hash" 2>/dev/null)" = "$bmhash" ] && [ -e "$B/btfmod.tap" ]; then
+	cat "$B/btfmod.tap"
+else
+	T=$B/btfmod
+	rm -rf "$T" "$B/kvm_amd_btfmod.ko"
+	mkdir -p "$T"
+	rc=0
+	{
+		case $amdko in
+		*.xz) xz -dc "$amdko" >"$T/kvm_amd.ko" ;;
+		*.zst) zstd -q -dc "$amdko" >"$T/kvm_amd.ko" ;;
+		*) cp "$amdko" "$T/kvm_amd.ko" ;;
+		esac
+		sh "$KSRC/scripts/extract-vmlinux" "$VMLINUZ" >"$T/vmlinux"
+		objcopy --dump-section .BTF="$T/vmlinux.btf" "$T/vmlinux" "$T/scratch"
+		objcopy --dump-section .BTF="$T/kvm_amd.btf" "$T/kvm_amd.ko" "$T/scratch"
+		/usr/bin/python3 "$TB_DIR/btfmod.py" "$T/vmlinux.btf" "$T/kvm_amd.btf" "$T/new.btf" >"$T/renamed"
+		objcopy --update-section .BTF="$T/new.btf" "$T/kvm_amd.ko" "$T/kvm_amd_btfmod.ko"
+		! grep -q 'Module signature appended' "$T/kvm_amd_btfmod.ko"
+	} >"$B/logs/btfmod.log" 2>&1 || rc=$?
+	if [ $rc -eq 0 ] && [ -s "$T/renamed" ]; then
+		cp "$T/kvm_amd_btfmod.ko" "$B/kvm_amd_btfmod.ko"
+		tap_ok "$name/build/kvm_amd_btfmod"
+		read -r old new <"$T/renamed"
+		echo "# struct vcpu_svm member $old renamed $new in kvm_amd's BTF"
+	else
+		tap_fail "$name/build/kvm_amd_btfmod" "could not make it (log: ${B#"$REPO"/}/logs/btfmod.log)"
+		tail -n 5 "$B/logs/btfmod.log" | sed 's/^/#   /'
+	fi >"$B/btfmod.tap"
+	rm -f "$T/vmlinux" "$T/scratch"
+	echo "$bmhash" >"$B/btfmod.hash"
+	cat "$B/btfmod.tap"
 fi
 
 # --- selftests ---------------------------------------------------------------
