@@ -34,6 +34,7 @@
 #include "processor.h"
 
 #include "lib/relay_nested.h"
+#include "lib/relay_post.h"
 
 #define CYCLES		500
 #define RELAY_CYCLES	500
@@ -180,49 +181,7 @@ static void test_cycles(long base)
 	mem_expect_baseline(&before, CYCLES);
 }
 
-/* --- cycles with a relayed call ------------------------------------------- */
-
-static struct {
-	u64 msg_gpa;
-	u64 rax;
-	u64 done;
-} l2_post;
-
-static void l2_post_once(void)
-{
-	struct relay_hc_regs after;
-
-	relay_l2_hypercall(HC_NESTED | HC_POST, l2_post.msg_gpa, 0, &after);
-	l2_post.rax = after.rax;
-	l2_post.done = 1;
-	relay_l2_back_to_l1();
-}
-
-/* The only call L1 may see is L2's way back: the post stays in L0. */
-static void l1_post_once(void *nested, struct relay_l1 *l1)
-{
-	relay_l1_setup(l1, nested);
-	relay_l1_enter(l1, nested, true);
-	GUEST_ASSERT(l2_post.done);
-	GUEST_DONE();
-}
-
-/* An L1 whose L2 runs without stage-2 tables: its GPAs are L1's. */
-static struct kvm_vm *nested_vm(struct kvm_vcpu **vcpu, void *l1_code, void *l2_code)
-{
-	struct relay_nested_vcpu nv;
-	relay_gva_t stack;
-	struct kvm_vm *vm;
-
-	vm = vm_create_with_one_vcpu(vcpu, l1_code);
-	relay_nested_vcpu_init(vm, *vcpu, &nv);
-	stack = relay_alloc_page(vm);
-	nv.l1->direct_hypercall = 1;
-	nv.l1->nested_flush = 1;
-	nv.l1->l2_rip = (u64)l2_code;
-	nv.l1->l2_rsp = stack + 4096;
-	return vm;
-}
+/* --- cycles with a relayed call (lib/relay_post.h) ------------------------ */
 
 static void relayed_cycle(int i)
 {
@@ -230,20 +189,18 @@ static void relayed_cycle(int i)
 	struct kvm_vcpu *vcpu;
 	struct relay_run r;
 	struct kvm_vm *vm;
+	u64 msg_gpa;
 
-	vm = nested_vm(&vcpu, l1_post_once, l2_post_once);
-	l2_post.msg_gpa = addr_gva2gpa(vm, relay_alloc_page(vm));
-	sync_global_to_guest(vm, l2_post);
-	TEST_ASSERT(!enable(vm, mask), "cycle %d: enable", i);
+	vm = relay_post_vm_create(&vcpu, mask, &msg_gpa);
 
-	/* l1_post_once() never syncs: any sync fails, whatever its value. */
+	/* relay_post_l1_code() never syncs: any sync fails, whatever its value. */
 	relay_run_to_done(vcpu, 0x10000 + i, ~0ULL, &r);
-	sync_global_from_guest(vm, l2_post);
-	TEST_ASSERT(r.hyperv_exits == 1 && !r.l1_syncs && l2_post.rax == 0x10000ULL + i,
+	sync_global_from_guest(vm, relay_post_l2_state);
+	TEST_ASSERT(r.hyperv_exits == 1 && !r.l1_syncs &&
+		    relay_post_l2_state.rax == 0x10000ULL + i,
 		    "cycle %d: %d exits, %d syncs, L2 got 0x%llx", i, r.hyperv_exits,
-		    r.l1_syncs, (unsigned long long)l2_post.rax);
-	TEST_ASSERT(r.last.u.hcall.input == HC_POST &&
-		    r.last.u.hcall.params[0] == l2_post.msg_gpa,
+		    r.l1_syncs, (unsigned long long)relay_post_l2_state.rax);
+	TEST_ASSERT(relay_post_is_exit(&r.last, msg_gpa),
 		    "cycle %d: exit input 0x%llx params[0] 0x%llx", i,
 		    (unsigned long long)r.last.u.hcall.input,
 		    (unsigned long long)r.last.u.hcall.params[0]);
@@ -399,7 +356,7 @@ static void test_reload_under_load(const char *ko, long base)
 	u64 seen;
 	int i;
 
-	b.vm = nested_vm(&b.vcpu, l1_count_forever, l2_post_forever);
+	b.vm = relay_l2_vm_create(&b.vcpu, l1_count_forever, l2_post_forever);
 	TEST_ASSERT(!pthread_create(&b.thread, NULL, bystander_run, &b), "thread");
 	TEST_ASSERT(bystander_moved(&b, 0), "the bystander VM does not run");
 

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * relay_hardening: host situations around the module's own loading that no
+ * other test stages, each with what the module must do in it.
+ *
+ *  - Another ftrace user with IPMODIFY (a distribution livepatch) on
+ *    kvm_arch_destroy_vm, whose hook of ours only passes through: the
+ *    module loads beside it and still frees a VM's state with the VM.
+ *  - Another IPMODIFY user on a function the module must redirect: the
+ *    load is refused with that errno (EBUSY), one kernel log line says
+ *    which function and which error, and the capability is not announced.
+ *    On AMD kernels that have vmmcall_interception, that one (the module
+ *    hooks it only where it exists).
+ *  - AMD: kvm_amd reloaded with a BTF that is not the one the module was
+ *    built against (a vcpu_svm member renamed; test bed:
+ *    kvm_amd_btfmod.ko beside kvm_amd.ko): the module stays disarmed and
+ *    says so; the genuine kvm_amd loaded again arms it, and a relayed post
+ *    works end to end.
+ *
+ * The situations are staged with the test-only module relay_testmod
+ * (selftests/kmod).  Each case runs in a child process; after each, the
+ * parent puts the modules back as it found them: kvm_hv_relay loaded, the
+ * genuine vendor module loaded, relay_testmod not loaded.
+ *
+ * Arguments: the paths of kvm_hv_relay.ko and relay_testmod.ko; the vendor
+ * modules are expected beside kvm_hv_relay.ko.
+ *
+ * testbed-args: /lib/mods/kvm_hv_relay.ko /lib/mods/relay_testmod.ko
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "test_util.h"
+#include "kvm_util.h"
+#include "processor.h"
+
+#include "lib/relay_nested.h"
+#include "lib/relay_modules.h"
+#include "lib/relay_post.h"
+
+#define RELAY_MOD	"kvm_hv_relay"
+#define TESTMOD		"relay_testmod"
+#define KMSG_LINE	512
+
+static const char *relay_ko, *testmod_ko;
+static char mods_dir[512];
+static char vendor_mod[32];		/* kvm_intel or kvm_amd */
+
+/* kvm_amd's BTF as the kernel shows it, read when the genuine one is loaded. */
+#define BTF_MAX		(4 << 20)
+static char *genuine_btf;
+static ssize_t genuine_btf_len;
+
+static ssize_t read_all(const char *path, char *buf, size_t size)
+{
+	ssize_t n, len = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf + len, size - len)) > 0 && (size_t)len < size)
+		len += n;
+	close(fd);
+	return n < 0 ? -1 : len;
+}
+
+/* Is the kvm_amd loaded now the one whose BTF was read at the start? */
+static bool amd_btf_genuine(void)
+{
+	static char now[BTF_MAX];
+	ssize_t n = read_all("/sys/kernel/btf/kvm_amd", now, sizeof(now));
+
+	return n == genuine_btf_len && !memcmp(now, genuine_btf, n);
+}
+
+static void mod_path(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s.ko", mods_dir, name);
+}
+
+static bool is_amd(void)
+{
+	return !strcmp(vendor_mod, "kvm_amd");
+}
+
+/*
+ * Back to the state the plan expects: no relay_testmod, the genuine vendor
+ * module with nested=1, kvm_hv_relay loaded.  Returns false if it cannot.
+ */
+static bool restore(void)
+{
+	char path[600];
+	bool ok = true;
+	int err;
+
+	if (relay_mod_loaded(TESTMOD) && (err = relay_mod_unload(TESTMOD))) {
+		ksft_print_msg("restore: rmmod %s: errno %d\n", TESTMOD, err);
+		ok = false;
+	}
+	if (!relay_mod_loaded(vendor_mod) || (is_amd() && !amd_btf_genuine())) {
+		if (relay_mod_loaded(vendor_mod) && (err = relay_mod_unload(vendor_mod))) {
+			ksft_print_msg("restore: rmmod %s: errno %d\n", vendor_mod, err);
+			ok = false;
+		}
+		mod_path(path, sizeof(path), vendor_mod);
+		err = relay_mod_load(path, "nested=1");
+		if (err) {
+			ksft_print_msg("restore: insmod %s: errno %d\n", path, err);
+			ok = false;
+		}
+	}
+	if (!relay_mod_loaded(RELAY_MOD) && (err = relay_mod_load(relay_ko, ""))) {
+		ksft_print_msg("restore: insmod %s: errno %d\n", relay_ko, err);
+		ok = false;
+	}
+	return ok;
+}
+
+static void load_testmod(const char *params)
+{
+	int err = relay_mod_load(testmod_ko, params);
+
+	TEST_ASSERT(!err, "insmod %s %s: errno %d (%s)", testmod_ko, params, err,
+		    strerror(err));
+}
+
+static void unload(const char *name)
+{
+	int err = relay_mod_unload(name);
+
+	TEST_ASSERT(!err, "rmmod %s: errno %d (%s)", name, err, strerror(err));
+}
+
+static long cap(void)
+{
+	return kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY);
+}
+
+/* --- (a) a livepatch on kvm_arch_destroy_vm ---------------------------------- */
+
+static void test_destroy_hook_shared(void)
+{
+	struct kvm_vm *vm;
+	long base;
+	int err;
+
+	unload(RELAY_MOD);
+	load_testmod("claim=kvm_arch_destroy_vm");
+	err = relay_mod_load(relay_ko, "");
+	TEST_ASSERT(!err, "insmod %s beside another IPMODIFY hook on kvm_arch_destroy_vm: errno %d (%s), want success",
+		    relay_ko, err, strerror(err));
+	TEST_ASSERT(cap() == KVM_NESTED_HYPERV_RELAY_ALL,
+		    "capability answers 0x%lx, want 0x%llx", cap(),
+		    (unsigned long long)KVM_NESTED_HYPERV_RELAY_ALL);
+
+	base = relay_state_value("vms");
+	vm = vm_create_barebones();
+	TEST_ASSERT(!relay_enable(vm, KVM_NESTED_HYPERV_RELAY_ALL), "enable");
+	TEST_ASSERT(relay_state_value("vms") == base + 1, "no relay state for the VM");
+	kvm_vm_free(vm);
+	TEST_ASSERT(relay_vms_settle(base),
+		    "VM destroyed, its relay state not freed: %ld VMs with state, want %ld",
+		    relay_state_value("vms"), base);
+	ksft_print_msg("loaded beside the other hook; the VM's state was freed with it\n");
+}
+
+/* --- (b) a function the module must redirect is taken ------------------------ */
+
+/* Is @sym a function of module @mod (exactly that name, no .isra etc.)? */
+static bool kallsyms_has(const char *sym, const char *mod)
+{
+	char line[512], want[256];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	snprintf(want, sizeof(want), " %s\t[%s]", sym, mod);
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, want) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static const char *conflict_function(void)
+{
+	if (!is_amd())
+		return "nested_vmx_reflect_vmexit";
+	if (kallsyms_has("vmmcall_interception", "kvm_amd"))
+		return "vmmcall_interception";
+	return "nested_svm_exit_special";
+}
+
+static void test_hook_conflict(void)
+{
+	const char *fn = conflict_function();
+	char params[128], line[KMSG_LINE], want[160], found[KMSG_LINE] = "";
+	int err, kmsg, refusals = 0;
+
+	ksft_print_msg("claiming %s before loading kvm_hv_relay\n", fn);
+	unload(RELAY_MOD);
+	snprintf(params, sizeof(params), "claim=%s", fn);
+	load_testmod(params);
+
+	kmsg = relay_kmsg_open();
+	TEST_ASSERT(kmsg >= 0, "open /dev/kmsg: errno %d", errno);
+	err = relay_mod_load(relay_ko, "");
+	snprintf(want, sizeof(want), "refusing to load: cannot hook %s", fn);
+	while (relay_kmsg_next(kmsg, line, sizeof(line))) {
+		if (strncmp(line, RELAY_MOD ":", strlen(RELAY_MOD ":")))
+			continue;
+		ksft_print_msg("kernel: %s\n", line);
+		if (strstr(line, "refusing to load")) {
+			refusals++;
+			snprintf(found, sizeof(found), "%s", line);
+		}
+	}
+	close(kmsg);
+
+	TEST_ASSERT(err == EBUSY,
+		    "insmod with %s taken by another IPMODIFY hook: %s%s, want EBUSY",
+		    fn, err ? "errno " : "success", err ? strerror(err) : "");
+	TEST_ASSERT(refusals == 1, "%d \"refusing to load\" lines from %s, want 1",
+		    refusals, RELAY_MOD);
+	TEST_ASSERT(strstr(found, want) && strstr(found, "error -16"),
+		    "the refusal \"%s\" does not say \"%s\" and \"error -16\"", found, want);
+	TEST_ASSERT(!relay_mod_loaded(RELAY_MOD), "%s loaded after all", RELAY_MOD);
+	TEST_ASSERT(cap() == 0, "capability answers 0x%lx without the module", cap());
+
+	/* Once the other hook is gone the module loads as usual. */
+	unload(TESTMOD);
+	err = relay_mod_load(relay_ko, "");
+	TEST_ASSERT(!err, "insmod after the other hook is gone: errno %d", err);
+	TEST_ASSERT(cap() == KVM_NESTED_HYPERV_RELAY_ALL,
+		    "capability answers 0x%lx after the load", cap());
+}
+
+/* --- (c) AMD: kvm_amd reloaded with another BTF ------------------------------ */
+
+static void test_vendor_btf_changed(void)
+{
+	char path[600], line[KMSG_LINE];
+	bool said = false;
+	int err, kmsg;
+
+	mod_path(path, sizeof(path), "kvm_amd_btfmod");
+	TEST_ASSERT(!access(path, R_OK), "%s missing", path);
+	TEST_ASSERT(genuine_btf_len > 0, "the genuine kvm_amd's BTF was not read");
+
+	kmsg = relay_kmsg_open();
+	TEST_ASSERT(kmsg >= 0, "open /dev/kmsg: errno %d", errno);
+	unload(vendor_mod);
+	TEST_ASSERT(relay_state_value("armed") == 0, "still armed without kvm_amd");
+	err = relay_mod_load(path, "nested=1");
+	TEST_ASSERT(!err, "insmod %s: errno %d (%s)", path, err, strerror(err));
+	TEST_ASSERT(!amd_btf_genuine(),
+		    "/sys/kernel/btf/kvm_amd is the genuine one: the staging failed");
+	while (relay_kmsg_next(kmsg, line, sizeof(line))) {
+		if (strncmp(line, RELAY_MOD ":", strlen(RELAY_MOD ":")))
+			continue;
+		ksft_print_msg("kernel: %s\n", line);
+		said |= strstr(line, "relay stays disarmed") != NULL;
+	}
+	close(kmsg);
+	TEST_ASSERT(relay_state_value("armed") == 0,
+		    "armed again on a kvm_amd with another BTF (armed: %ld)",
+		    relay_state_value("armed"));
+	TEST_ASSERT(cap() == 0, "capability answers 0x%lx on a kvm_amd with another BTF",
+		    cap());
+	TEST_ASSERT(said, "no \"relay stays disarmed\" line from %s", RELAY_MOD);
+
+	/* The genuine one back: armed, announced, and it relays. */
+	unload(vendor_mod);
+	mod_path(path, sizeof(path), vendor_mod);
+	err = relay_mod_load(path, "nested=1");
+	TEST_ASSERT(!err, "insmod %s: errno %d (%s)", path, err, strerror(err));
+	TEST_ASSERT(amd_btf_genuine(), "the genuine kvm_amd's BTF changed on reload");
+	TEST_ASSERT(relay_state_value("armed") == 1, "not armed with the genuine kvm_amd");
+	TEST_ASSERT(cap() == KVM_NESTED_HYPERV_RELAY_ALL,
+		    "capability answers 0x%lx with the genuine kvm_amd", cap());
+	relay_post_end_to_end(0x4242);
+	ksft_print_msg("disarmed with the other BTF; re-armed by the genuine kvm_amd, relayed post ok\n");
+}
+
+/* --------------------------------------------------------------------------- */
+
+struct hardening_case {
+	const char *name;
+	void (*fn)(void);
+	bool amd_only;
+};
+
+static const struct hardening_case cases[] = {
+	{ "relay_hardening_destroy_hook_shared", test_destroy_hook_shared },
+	{ "relay_hardening_hook_conflict_refused", test_hook_conflict },
+	{ "relay_hardening_vendor_btf_changed", test_vendor_btf_changed, true },
+};
+
+static int run_child(void (*fn)(void))
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		fn();
+		exit(KSFT_PASS);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : KSFT_FAIL;
+}
+
+int main(int argc, char *argv[])
+{
+	const char *slash;
+	bool restored = true;
+	size_t i;
+	FILE *f;
+	char line[128];
+
+	relay_require_nested();
+	ksft_print_header();
+	ksft_set_plan(ARRAY_SIZE(cases));
+	if (argc < 3) {
+		for (i = 0; i < ARRAY_SIZE(cases); i++)
+			ksft_test_result_skip("%s: no module paths given\n", cases[i].name);
+		ksft_finished();
+	}
+	relay_ko = argv[1];
+	testmod_ko = argv[2];
+	slash = strrchr(relay_ko, '/');
+	snprintf(mods_dir, sizeof(mods_dir), "%.*s", slash ? (int)(slash - relay_ko) : 1,
+		 slash ? relay_ko : ".");
+
+	f = fopen(RELAY_STATE_FILE, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "vendor: ", 8))
+			snprintf(vendor_mod, sizeof(vendor_mod), "kvm_%.*s",
+				 (int)strcspn(line + 8, "\n"), line + 8);
+	if (f)
+		fclose(f);
+	TEST_ASSERT(vendor_mod[0], "no vendor in %s", RELAY_STATE_FILE);
+	if (is_amd()) {
+		genuine_btf = malloc(BTF_MAX);
+		TEST_ASSERT(genuine_btf, "malloc");
+		genuine_btf_len = read_all("/sys/kernel/btf/kvm_amd", genuine_btf, BTF_MAX);
+	}
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		int status;
+
+		if (cases[i].amd_only && !is_amd()) {
+			ksft_test_result_skip("%s: AMD only (kvm_amd's BTF)\n", cases[i].name);
+			continue;
+		}
+		status = run_child(cases[i].fn);
+		ksft_test_result(status == KSFT_PASS, "%s\n", cases[i].name);
+		if (!restore()) {
+			restored = false;
+			ksft_print_msg("could not put the modules back after %s\n",
+				       cases[i].name);
+		}
+	}
+	TEST_ASSERT(restored, "modules not as the test found them");
+	ksft_finished();
+}
