@@ -70,13 +70,23 @@ static ssize_t read_all(const char *path, char *buf, size_t size)
 	return n < 0 ? -1 : len;
 }
 
-/* Is the kvm_amd loaded now the one whose BTF was read at the start? */
+/*
+ * Is the kvm_amd loaded now the one whose BTF was read at the start?  The
+ * buffer is on the heap: the selftest library loads the whole ELF image,
+ * .bss included, into every VM's memory, and 4 MiB there leaves the VM no
+ * room for its page tables.
+ */
 static bool amd_btf_genuine(void)
 {
-	static char now[BTF_MAX];
-	ssize_t n = read_all("/sys/kernel/btf/kvm_amd", now, sizeof(now));
+	char *now = malloc(BTF_MAX);
+	ssize_t n;
+	bool same;
 
-	return n == genuine_btf_len && !memcmp(now, genuine_btf, n);
+	TEST_ASSERT(now, "malloc");
+	n = read_all("/sys/kernel/btf/kvm_amd", now, BTF_MAX);
+	same = n == genuine_btf_len && !memcmp(now, genuine_btf, n);
+	free(now);
+	return same;
 }
 
 static void mod_path(char *buf, size_t size, const char *name)
