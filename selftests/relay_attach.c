@@ -322,10 +322,11 @@ int main(int argc, char *argv[])
 	long base;
 	int fd, r, flags;
 
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY));
-	TEST_REQUIRE(!stat(KVM_HV_RELAY_DEVICE, &st));
+	relay_require_module();
+	TEST_ASSERT(!stat(KVM_HV_RELAY_DEVICE, &st), "stat %s: errno %d",
+		    KVM_HV_RELAY_DEVICE, errno);
 	base = relay_state_value("vms");
-	TEST_REQUIRE(base >= 0);
+	TEST_ASSERT(base >= 0, "no \"vms\" in %s", RELAY_STATE_FILE);
 	dev_fd = open(KVM_HV_RELAY_DEVICE, O_RDWR | O_CLOEXEC);
 	TEST_ASSERT(dev_fd >= 0, "open %s: errno %d", KVM_HV_RELAY_DEVICE, errno);
 

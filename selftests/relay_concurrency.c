@@ -467,7 +467,8 @@ int main(void)
 	relay_require_nested();
 	base_vms = relay_state_value("vms");
 	base_refcnt = relay_module_refcnt();
-	TEST_REQUIRE(base_vms >= 0 && base_refcnt >= 0);
+	TEST_ASSERT(base_vms >= 0 && base_refcnt >= 0,
+		    "no \"vms\" in %s or no %s", RELAY_STATE_FILE, RELAY_REFCNT_FILE);
 
 	ksft_print_header();
 	ksft_set_plan(2);

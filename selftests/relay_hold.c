@@ -178,7 +178,7 @@ int main(int argc, char *argv[])
 	pid_t pid;
 	FILE *f;
 
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY));
+	relay_require_module();
 	ksft_print_header();
 	ksft_set_plan(1);
 

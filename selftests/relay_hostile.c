@@ -412,10 +412,11 @@ int main(int argc, char *argv[])
 	bool nested;
 	size_t i;
 
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY));
+	relay_require_module();
 	base_vms = relay_state_value("vms");
 	base_refcnt = relay_module_refcnt();
-	TEST_REQUIRE(base_vms >= 0 && base_refcnt >= 0);
+	TEST_ASSERT(base_vms >= 0 && base_refcnt >= 0,
+		    "no \"vms\" in %s or no %s", RELAY_STATE_FILE, RELAY_REFCNT_FILE);
 	module_path = argc > 1 ? argv[1] : NULL;
 	nested = nested_ok();
 

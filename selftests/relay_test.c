@@ -826,13 +826,7 @@ int main(int argc, char *argv[])
 	demo = only && !strcmp(only, "--demo");
 
 	/* Checked once, before any child runs: a skip is the whole program's. */
-	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_VMX) || kvm_cpu_has(X86_FEATURE_SVM));
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_NESTED_STATE));
-	if (kvm_cpu_has(X86_FEATURE_SVM))
-		TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_NPT));
-	else
-		TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_ENLIGHTENED_VMCS));
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY));
+	relay_require_nested();
 
 	trace_setup();
 	ksft_print_header();

@@ -2,15 +2,20 @@
 /*
  * The module's debugfs files as our selftests and the benchmark read them:
  * its global state (/sys/kernel/debug/kvm_hv_relay/state) and each VM's
- * counters (/sys/kernel/debug/kvm/<pid>-<vmfd>/hv_relay).
+ * counters (/sys/kernel/debug/kvm/<pid>-<vmfd>/hv_relay), and what a
+ * relay suite requires of the loaded module.
+ *
+ * Include after the selftest library's kvm_util.h.
  */
 #ifndef RELAY_DEBUGFS_H
 #define RELAY_DEBUGFS_H
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/kvm_hv_relay.h>
 
 #define RELAY_STATE_FILE	"/sys/kernel/debug/kvm_hv_relay/state"
 
@@ -88,6 +93,65 @@ static inline void relay_expect_baseline(const char *when, long base_vms,
 	TEST_ASSERT(relay_module_refcnt() == base_refcnt,
 		    "%s: module refcount %ld, want %ld", when,
 		    relay_module_refcnt(), base_refcnt);
+}
+
+#define RELAY_MODULE_DIR	"/sys/module/kvm_hv_relay"
+
+/* The vendor module's nested= parameter: 1 for Y or 1, 0 otherwise, -1 if absent. */
+static inline int relay_vendor_nested(void)
+{
+	static const char *const params[] = {
+		"/sys/module/kvm_intel/parameters/nested",
+		"/sys/module/kvm_amd/parameters/nested",
+	};
+	char v[8] = "";
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(params); i++) {
+		FILE *f = fopen(params[i], "r");
+
+		if (!f)
+			continue;
+		if (!fgets(v, sizeof(v), f))
+			v[0] = 0;
+		fclose(f);
+		return v[0] == 'Y' || v[0] == '1';
+	}
+	return -1;
+}
+
+/*
+ * With kvm_hv_relay loaded, what it promises is there or the suite fails:
+ * a host that lost nesting, a capability that does not answer the whole
+ * supported mask on /dev/kvm or on a VM fd, or a missing device or debugfs
+ * file would otherwise turn every case into a skip and the run green.
+ * Without the module a relay suite has nothing to test, which is a skip.
+ */
+static inline void relay_require_module(void)
+{
+	struct kvm_vm *vm;
+	int sys, on_vm;
+
+	TEST_REQUIRE(!access(RELAY_MODULE_DIR, F_OK));
+	TEST_ASSERT(relay_vendor_nested() == 1,
+		    "kvm_hv_relay is loaded but the vendor module's nested= is %d, want 1",
+		    relay_vendor_nested());
+	sys = kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY);
+	TEST_ASSERT(sys == KVM_NESTED_HYPERV_RELAY_ALL,
+		    "kvm_hv_relay is loaded but /dev/kvm answers 0x%x for its capability, want 0x%x",
+		    sys, KVM_NESTED_HYPERV_RELAY_ALL);
+	vm = vm_create_barebones();
+	on_vm = __vm_ioctl(vm, KVM_CHECK_EXTENSION,
+			   (void *)(unsigned long)KVM_CAP_NESTED_HYPERV_HCALL_RELAY);
+	kvm_vm_free(vm);
+	TEST_ASSERT(on_vm == KVM_NESTED_HYPERV_RELAY_ALL,
+		    "kvm_hv_relay is loaded but a VM fd answers 0x%x for its capability, want 0x%x",
+		    on_vm, KVM_NESTED_HYPERV_RELAY_ALL);
+	TEST_ASSERT(!access(KVM_HV_RELAY_DEVICE, R_OK | W_OK),
+		    "kvm_hv_relay is loaded but %s is missing: errno %d",
+		    KVM_HV_RELAY_DEVICE, errno);
+	TEST_ASSERT(!access(RELAY_STATE_FILE, R_OK),
+		    "kvm_hv_relay is loaded but %s is missing: errno %d", RELAY_STATE_FILE, errno);
 }
 
 #endif /* RELAY_DEBUGFS_H */

@@ -21,6 +21,7 @@
 #include <linux/kvm_hv_relay.h>
 #include "relay_compat.h"
 #include "relay_shim.h"
+#include "relay_debugfs.h"
 
 #define HV_STATUS_SUCCESS		0
 #define HV_STATUS_INVALID_INPUT		3
@@ -271,16 +272,23 @@ static inline bool relay_host_is_svm(void)
 	return kvm_cpu_has(X86_FEATURE_SVM);
 }
 
-/* Skip unless nested Hyper-V with stage-2 paging and the relay are there. */
+/*
+ * Skip unless the host has nested virtualization with stage-2 paging and
+ * kvm_hv_relay is loaded; fail where the module is loaded but short.
+ */
 static inline void relay_require_nested(void)
 {
+	if (!access(RELAY_MODULE_DIR, F_OK))
+		TEST_ASSERT(relay_vendor_nested() == 1,
+			    "kvm_hv_relay is loaded but the vendor module's nested= is %d, want 1",
+			    relay_vendor_nested());
 	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_VMX) || kvm_cpu_has(X86_FEATURE_SVM));
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_NESTED_STATE));
 	if (relay_host_is_svm())
 		TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_NPT));
 	else
 		TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_ENLIGHTENED_VMCS));
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY));
+	relay_require_module();
 }
 
 /*
@@ -487,7 +495,5 @@ static inline void relay_run_to_done(struct kvm_vcpu *vcpu, u64 result, u64 sync
 		}
 	}
 }
-
-#include "relay_debugfs.h"
 
 #endif /* RELAY_NESTED_H */
