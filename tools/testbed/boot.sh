@@ -196,7 +196,9 @@ cp /bin/busybox "$R/bin/busybox"
 
 # --- boot -----------------------------------------------------------------------
 n_tests=$(( ${#expect[@]} + ${#runs[@]} ))
-APPEND="console=ttyS0,115200 panic=-1 loglevel=5"
+# slub_debug: redzones, poisoning and sanity checks catch our overruns and
+# use-after-free where they happen (Debian kernels honour it as built)
+APPEND="console=ttyS0,115200 panic=-1 loglevel=5 slub_debug=FZPU"
 : >"$LOG"
 if [ $vendor = intel ]; then
 	[ -n "$watchdog" ] || watchdog=$((420 + 40 * n_tests))
@@ -293,6 +295,20 @@ kmsgs=$(grep -v '^#' "$LOG" | awk -v pats="$tolerated" '
 	{ print }
 	END { if (inb && !ok) printf "%s", blk }')
 bad=$(echo "$kmsgs" | grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|Kernel panic|RIP:' | head -n 10 || true)
+# taint the plan added: anything but O (out-of-tree module, bit 12) and E
+# (unsigned module, bit 13), which loading ours must add, is a finding
+t_before=$(sed -n 's/^TESTBED: taint-before=\([0-9]*\).*/\1/p' "$LOG" | head -n1)
+t_after=$(sed -n 's/^TESTBED: tainted=\([0-9]*\).*/\1/p' "$LOG" | head -n1)
+new_taint=
+if [ -n "$t_before" ] && [ -n "$t_after" ]; then
+	new_taint=$(( t_after & ~t_before & ~((1 << 12) | (1 << 13)) ))
+	[ "$new_taint" != 0 ] || new_taint=
+fi
+taint_letters() {	# the kernel's letters for the bits of $1 (tainted_flags order)
+	local l=PFSRMBUDAWCIOELKXTN b s=
+	for ((b = 0; b < ${#l}; b++)); do (( ($1 >> b) & 1 )) && s+=${l:b:1}; done
+	echo "${s:-?}"
+}
 health() {
 	if [ $fate != poweroff ]; then
 		tap_fail "$PFX/boot" "guest did not power off ($fate after ${t_total} s): see ${LOG#"$REPO"/}"
@@ -300,6 +316,11 @@ health() {
 	elif [ -n "$bad" ]; then
 		tap_fail "$PFX/boot" "kernel warnings in ${LOG#"$REPO"/}"
 		echo "$bad" | sed 's/^/#   /'
+	elif [ -n "$new_taint" ]; then
+		tap_fail "$PFX/boot" "the plan tainted the kernel: $t_before -> $t_after, new $(
+			taint_letters "$new_taint") (see ${LOG#"$REPO"/})"
+	elif [ -z "$t_after" ] && [ $mode = check ]; then
+		tap_fail "$PFX/boot" "no taint record after the plan"
 	else
 		tap_ok "$PFX/boot"
 	fi
@@ -318,6 +339,11 @@ if [ $mode = check ]; then
 			n=${BASH_REMATCH[2]#"$PFX"/}
 			seen[$n]=1
 			echo "${BASH_REMATCH[1]:-}ok - $PFX/$n${BASH_REMATCH[3]:-}"
+		elif [[ $l =~ ^TESTBED:\ counted\ ([^ ]+)\ (.*)$ ]]; then
+			# its cases were the results; the program ran to its end
+			n=${BASH_REMATCH[1]#"$PFX"/}
+			seen[$n]=1
+			echo "# $PFX/$n: ${BASH_REMATCH[2]}"
 		fi
 	done < <(sed -n '/^TESTBED: plan/,/^TESTBED: tainted/p' "$LOG")
 	for n in "${expect[@]}"; do
