@@ -70,6 +70,39 @@ fuzz_host() {
 		tap_fail "fuzz/relay_input" "tools/fuzz/run.sh printed no result (${T#"$REPO"/}/fuzz.log)"
 }
 
+# --- Proxmox VE: its kernels cannot be booted here, their export lists read --
+# <series> <abi-prev list> <nearest Debian kernel whose build stands in>
+PROXMOX_SERIES="6.8:abi-prev-6.8.12-43-pve.gz:trixie
+6.14:abi-prev-6.14.11-9-bpo12-pve.gz:trixie
+6.17:abi-prev-6.17.13-21-pve-amd64.gz:trixie
+7.0:abi-prev-7.0.14-14-pve-amd64.gz:backports"
+proxmox() {
+	local d=$TB_DIR/proxmox-abi l series list k ko kver abi fake
+	while IFS=: read -r series list k; do
+		case " $KERNELS " in *" $k "*) ;; *) continue ;; esac
+		[ -e "$T/$k.built" ] || { tap_fail "proxmox/$series/symbols" "$k was not built"; continue; }
+		kver=$(load_kernel_env "$k"; echo "$KVER")
+		ko=$CACHE/build/$kver/kvm_hv_relay.ko
+		echo "# proxmox/$series: imports of the module as built for $k ($kver), symbols only, not booted"
+		"$TB_DIR/abi-check.py" "$series" "$d/$list" "$ko" "$REPO/Kbuild" ||
+			tap_fail "proxmox/$series/symbols" "abi-check.py: exit $?"
+	done <<<"$PROXMOX_SERIES"
+	# the checker itself: a list that exports kvm_get_kvm to KVM's vendor
+	# modules only must fail (Proxmox does so for other KVM exports from 7.0)
+	abi=$d/abi-prev-7.0.14-14-pve-amd64.gz fake=$T/abi-restricted.gz
+	k=backports; [ -e "$T/$k.built" ] || return 0
+	kver=$(load_kernel_env "$k"; echo "$KVER")
+	zcat "$abi" | sed -E 's/^(EXPORT_SYMBOL[_A-Z]*[[:space:]].*0x[0-9a-f]+[[:space:]]+kvm_get_kvm([[:space:]].*)?)$/module:kvm-amd,kvm-intel \1/' |
+		gzip -1 >"$fake"
+	l=$("$TB_DIR/abi-check.py" self "$fake" "$CACHE/build/$kver/kvm_hv_relay.ko" "$REPO/Kbuild")
+	if [[ $l == "not ok - proxmox/self/symbols"*"1 restricted"* ]] && [[ $l == *"restricted: kvm_get_kvm"* ]]; then
+		tap_ok "proxmox/abi-check_catches_restricted"
+	else
+		tap_fail "proxmox/abi-check_catches_restricted" "abi-check.py passed a list with kvm_get_kvm restricted"
+		echo "$l" | sed 's/^/#   /'
+	fi
+}
+
 prepare() {	# prepare <kernel>: fetch + build
 	local k=$1 s
 	s=$(now)
@@ -133,7 +166,9 @@ part packaging packaging
 ( for k in $KERNELS; do
 	prepare "$k" >"$T/$k-build.tap" 2>"$T/$k-build.err" || echo "not ok - $k/build # runner exited $?" >>"$T/$k-build.tap"
 	touch "$T/$k-build.done"
-  done ) &
+  done
+  proxmox >"$T/proxmox.tap" 2>"$T/proxmox.err" || echo "not ok - proxmox # runner exited $?" >>"$T/proxmox.tap"
+  touch "$T/proxmox.done" ) &
 for _ in 1 2; do worker & done
 
 # --- expected skips: a skip that expected-skips.list does not name fails ------
@@ -204,6 +239,7 @@ for k in $KERNELS; do
 	order+=("$k-build")
 	for v in $VENDORS; do order+=("$k-$v"); done
 done
+order+=(proxmox)
 echo "TAP version 13"
 for p in "${order[@]}"; do
 	wait_for "$p"
