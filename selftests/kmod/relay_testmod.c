@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * relay_testmod: a test-only module for the kvm-hv-relay selftests, never
- * packaged.  It stages two situations a host can be in that no ordinary
- * test reaches:
+ * packaged.  It stages situations a host can be in that no ordinary test
+ * reaches:
  *
  * claim=<function>
  *	Hook <function> with an ftrace_ops that has FTRACE_OPS_FL_IPMODIFY
@@ -14,6 +14,12 @@
  *	Writing anything sets KVM's "rebooting" flag and executes VMXOFF on
  *	every CPU, as KVM's reboot and shutdown path does: VMX is off under a
  *	KVM that still has vCPUs.  There is no way back: use it last.
+ *
+ * /sys/kernel/debug/relay_testmod/ibt (kernels with IBT enforced)
+ *	Writing anything makes an indirect call to an address that is not an
+ *	ENDBR64, which IBT must trap (#CP, "Missing ENDBR", an oops that
+ *	kills the writer): the test bed's proof that the emulated CPU and
+ *	the kernel really enforce what our hooks are meant never to trip.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,6 +33,7 @@
 #include <linux/string.h>
 #include <asm/asm.h>
 #include <asm/cpufeature.h>
+#include <asm/nospec-branch.h>
 
 static char *claim;
 module_param(claim, charp, 0444);
@@ -132,6 +139,51 @@ static const struct file_operations testmod_vmxoff_fops = {
 	.llseek = noop_llseek,
 };
 
+/* Its address is taken, so the compiler gives it an ENDBR64 under IBT. */
+static noinline int testmod_ibt_target(void)
+{
+	return 1;
+}
+
+static ssize_t testmod_ibt_write(struct file *file, const char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	static const u8 endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	unsigned long target = (unsigned long)testmod_ibt_target;
+	unsigned long ret;
+
+	/* A run-time address: a constant target+4 would be an objtool finding. */
+	OPTIMIZER_HIDE_VAR(target);
+	if (!cpu_feature_enabled(X86_FEATURE_IBT)) {
+		pr_err("ibt: IBT is not enabled on this kernel and CPU\n");
+		return -EOPNOTSUPP;
+	}
+	if (memcmp((void *)target, endbr64, sizeof(endbr64))) {
+		pr_err("ibt: %ps does not start with ENDBR64\n", (void *)target);
+		return -EINVAL;
+	}
+	/* Past the ENDBR64: the first instruction of the body. */
+	target += sizeof(endbr64);
+	/* On the console (loglevel 5): the test bed anchors on this line. */
+	pr_warn("ibt: indirect call to %pS, which IBT must trap\n", (void *)target);
+	/* A plain indirect call: a retpoline thunk would not be tracked. */
+	asm volatile(ANNOTATE_RETPOLINE_SAFE "\n\t"
+		     "call *%[target]"
+		     : "=a" (ret), ASM_CALL_CONSTRAINT
+		     : [target] "r" (target)
+		     : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11",
+		       "memory", "cc");
+	pr_err("ibt: the call returned %lu: IBT did not trap it\n", ret);
+	return -EIO;
+}
+
+static const struct file_operations testmod_ibt_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = testmod_ibt_write,
+	.llseek = noop_llseek,
+};
+
 static int __init testmod_init(void)
 {
 	int ret;
@@ -141,11 +193,11 @@ static int __init testmod_init(void)
 		if (ret)
 			return ret;
 	}
-	if (boot_cpu_has(X86_FEATURE_VMX)) {
-		testmod_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	testmod_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	if (boot_cpu_has(X86_FEATURE_VMX))
 		debugfs_create_file("vmxoff", 0200, testmod_dir, NULL,
 				    &testmod_vmxoff_fops);
-	}
+	debugfs_create_file("ibt", 0200, testmod_dir, NULL, &testmod_ibt_fops);
 	return 0;
 }
 
@@ -161,6 +213,6 @@ static void __exit testmod_exit(void)
 module_init(testmod_init);
 module_exit(testmod_exit);
 
-MODULE_DESCRIPTION("kvm-hv-relay selftests: a livepatch-like IPMODIFY hook, KVM's reboot-time VMXOFF");
+MODULE_DESCRIPTION("kvm-hv-relay selftests: a livepatch-like IPMODIFY hook, KVM's reboot-time VMXOFF, an IBT probe");
 MODULE_AUTHOR("kvm-hv-relay developers");
 MODULE_LICENSE("GPL");
