@@ -109,7 +109,8 @@ else
 	{
 		if [ $rc -ne 0 ] || [ ! -e "$B/testmod/relay_testmod.ko" ]; then
 			tap_fail "$name/build/relay_testmod" "build failed (rc=$rc, log: ${B#"$REPO"/}/logs/testmod.log)"
-			grep -E 'error|warning' "$B/logs/testmod.log" | head -n 10 | sed 's/^/#   /'
+			{ grep -E 'error|warning|Error' "$B/logs/testmod.log" || tail -n 5 "$B/logs/testmod.log"; } |
+				head -n 10 | sed 's/^/#   /' || true
 		elif [ -n "$warn" ]; then
 			tap_fail "$name/build/relay_testmod" "W=1 C=2 reported $(echo "$warn" | wc -l) warning(s)"
 			echo "$warn" | head -n 10 | sed "s#$B/testmod/##; s/^/#   /"

@@ -104,6 +104,15 @@ plan
 echo "TESTBED: tainted=$(cat /proc/sys/kernel/tainted)"
 echo "TESTBED: dmesg"
 dmesg
+# Last, as it kills its writer with an oops: an indirect call IBT must trap
+# (relay_testmod's "ibt"); boot.sh looks for the report after the marker.
+if [ "${IBT_PROBE:-0}" = 1 ]; then
+	echo "TESTBED: ibt-probe"
+	[ -d /sys/module/relay_testmod ] || insmod /lib/mods/relay_testmod.ko
+	sh -c 'echo 1 >/sys/kernel/debug/relay_testmod/ibt'
+	echo "TESTBED: ibt-probe exit $?"
+	sleep 2
+fi
 echo "TESTBED: end"
 # the serial port of Bochs lags: give it a moment before powering off
 sleep 3
