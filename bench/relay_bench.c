@@ -654,6 +654,26 @@ static long count_allocs(struct bench_vm *b, enum cmd cmd, int n, const char *wh
 	return trace_count(what, expected);
 }
 
+/*
+ * Do the armed events record anything at all?  An open() allocates a
+ * struct file (kmem_cache_alloc); without that, "0 allocations" would only
+ * mean that nothing was counted.
+ */
+static long trace_control(void)
+{
+	int fd;
+
+	if (trace_arm(true) <= 0)
+		return -1;
+	write_file(tracefs, "tracing_on", "1", 0);
+	fd = open("/dev/null", O_RDONLY);
+	write_file(tracefs, "tracing_on", "0", 0);
+	if (fd >= 0)
+		close(fd);
+	trace_arm(false);
+	return trace_count("control", -1);
+}
+
 /* -------------------------------------------------------------- results */
 
 static int cmp_u64(const void *a, const void *b)
@@ -738,25 +758,30 @@ static void one_round(int r, bool last)
 		    v, iters + WARMUP);
 
 	if (last) {
-		long post, sig, floor, empty;
+		long post, sig, floor, empty, control;
 
-		if (!trace_setup()) {
-			printf("relay alloc events: n/a (no tracefs)\n");
-		} else {
-			/* The harness's own share: a chunk of no calls. */
-			empty = count_allocs(&b, CMD_L1_POST, 0, "chunk of 0 calls", -1);
-			post = count_allocs(&b, CMD_L2_POST, iters, "relayed posts", empty);
-			sig = count_allocs(&b, CMD_L2_SIGNAL, iters, "relayed signals", empty);
-			floor = count_allocs(&b, CMD_L1_POST, iters, "non-nested posts", empty);
-			printf("# allocation events traced for this process:%s (%s)\n",
-			       trace_names, tracefs);
-			printf("# allocation events: chunk of 0 calls %ld, %d relayed posts %ld, %d relayed signals %ld, %d non-nested posts %ld\n",
-			       empty, iters, post, iters, sig, iters, floor);
-			printf("relay alloc events: %ld in %d relayed posts, %ld in %d relayed signals\n",
-			       post - empty, iters, sig - empty, iters);
-			printf("floor alloc events: %ld in %d non-nested posts\n",
-			       floor - empty, iters);
-		}
+		/* A figure that could not be measured fails; it is never a 0. */
+		TEST_ASSERT(trace_setup(),
+			    "no tracefs at /sys/kernel/tracing or /sys/kernel/debug/tracing: allocation events cannot be counted");
+		control = trace_control();
+		TEST_ASSERT(control > 0,
+			    "allocation events%s armed, but an open() recorded %ld of them: they cannot be counted",
+			    trace_named ? trace_names : " (none)", control);
+		/* The harness's own share: a chunk of no calls. */
+		empty = count_allocs(&b, CMD_L1_POST, 0, "chunk of 0 calls", -1);
+		post = count_allocs(&b, CMD_L2_POST, iters, "relayed posts", empty);
+		sig = count_allocs(&b, CMD_L2_SIGNAL, iters, "relayed signals", empty);
+		floor = count_allocs(&b, CMD_L1_POST, iters, "non-nested posts", empty);
+		TEST_ASSERT(empty >= 0 && post >= 0 && sig >= 0 && floor >= 0,
+			    "allocation events could not be armed or read back");
+		printf("# allocation events: an open() of /dev/null as control: %ld\n", control);
+		printf("# allocation events traced for this process:%s (%s)\n",
+		       trace_names, tracefs);
+		printf("# allocation events: chunk of 0 calls %ld, %d relayed posts %ld, %d relayed signals %ld, %d non-nested posts %ld\n",
+		       empty, iters, post, iters, sig, iters, floor);
+		printf("relay alloc events: %ld in %d relayed posts, %ld in %d relayed signals\n",
+		       post - empty, iters, sig - empty, iters);
+		printf("floor alloc events: %ld in %d non-nested posts\n", floor - empty, iters);
 		v = relay_vm_counter(b.vm, "fault_in");
 		printf("# module counters: post_exits %ld, signal_eventfd %ld, completed %ld, fault_in %ld, rejected %ld\n",
 		       relay_vm_counter(b.vm, "post_exits"), relay_vm_counter(b.vm, "signal_eventfd"),
