@@ -53,7 +53,7 @@ t0=$(now)
 
 emulator() {
 	if [ "$1" = intel ]; then
-		echo "Bochs $(dpkg-query -W -f='${Version}' bochs 2>/dev/null) (cpu corei7_haswell_4770, VMX+EPT)"
+		echo "Bochs $(dpkg-query -W -f='${Version}' bochs 2>/dev/null) (cpu corei7_haswell_4770 for 6.1, tigerlake with IBT for 6.12 and 7.3, VMX+EPT)"
 	else
 		echo "QEMU TCG $(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null) (-cpu max -icount shift=0, SVM+NPT, no nrip_save)"
 	fi
