@@ -341,6 +341,12 @@ static bool model_translate(struct fuzz_env *env, bool stage2, u64 l2, u64 *l1)
 		*l1 = l2;
 		return true;
 	}
+	if (l2 - ALIAS_2M_BASE < RELAY_2M) {
+		*l1 = (env->msg_gpa & ~(RELAY_2M - 1)) + (l2 - ALIAS_2M_BASE);
+		return true;
+	}
+	if (l2 - ALIAS_NOREAD_TABLE < 4096)	/* a table above it grants no read */
+		return false;
 	if (l2 < ALIAS_BASE || l2 >= ALIAS_BASE + ALIAS_NR * 4096ULL)
 		return false;
 	switch ((l2 - ALIAS_BASE) / 4096) {

@@ -34,7 +34,8 @@
 #define MSG_SEED	0x5a
 
 enum expect { EXPECT_EXIT, EXPECT_STATUS, EXPECT_L1 };
-enum gpa_kind { GPA_RAW, GPA_ALIAS, GPA_L1_MSG };
+/* GPA_2M: at .in in the message page, through the 2M leaf (ALIAS_2M_BASE). */
+enum gpa_kind { GPA_RAW, GPA_ALIAS, GPA_L1_MSG, GPA_2M };
 
 struct relay_case {
 	const char *name;
@@ -144,6 +145,16 @@ static const struct relay_case cases[] = {
 	{ .name = "relay_bad_outside_memory", .mask = 3, .input = POST_SLOW,
 	  .in_kind = GPA_ALIAS, .in = ALIAS_OUTSIDE * 4096ULL,
 	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
+	/* Other shapes of L1's tables: a 2M leaf; read missing above the leaf. */
+	{ .name = "relay_post_stage2_2m_leaf", .mask = 3, .input = POST_SLOW,
+	  .in_kind = GPA_2M, .in = 0x100, .expect = EXPECT_EXIT,
+	  .exit_input = HC_POST, .param0_is_msg = true, .result = 0x2 },
+	{ .name = "relay_bad_stage2_table_not_readable", .mask = 3, .input = POST_SLOW,
+	  .in = ALIAS_NOREAD_TABLE, .expect = EXPECT_STATUS,
+	  .status = HV_STATUS_INVALID_INPUT },
+	{ .name = "relay_bad_stage2_table_outside_memory", .mask = 3,
+	  .input = POST_SLOW, .in = ALIAS_TABLE_OUTSIDE, .expect = EXPECT_STATUS,
+	  .status = HV_STATUS_INVALID_INPUT },
 	{ .name = "relay_bad_kvm_private_memslot", .mask = 3, .input = POST_SLOW,
 	  .in_kind = GPA_ALIAS, .in = ALIAS_APIC * 4096ULL,
 	  .expect = EXPECT_STATUS, .status = HV_STATUS_INVALID_INPUT },
@@ -462,6 +473,8 @@ static u64 case_in_value(struct relay_env *env, const struct relay_case *c)
 		return ALIAS_BASE + c->in;
 	case GPA_L1_MSG:
 		return env->msg_gpa + c->in;
+	case GPA_2M:
+		return ALIAS_2M_BASE + (env->msg_gpa & (RELAY_2M - 1)) + c->in;
 	default:
 		return c->in;
 	}

@@ -47,6 +47,16 @@ enum alias_page {
 };
 #define OUTSIDE_L1_GPA	(0x7fULL << 32)
 /*
+ * Other shapes of L1's tables, one PDPT entry of the alias window each: a
+ * 2M leaf over the 2M of L1 memory that holds the message page; a readable
+ * leaf for the message page under a table entry that does not grant read;
+ * a table page at an L1 GPA in no memslot.
+ */
+#define ALIAS_2M_BASE		(ALIAS_BASE + (1ULL << 30))
+#define ALIAS_NOREAD_TABLE	(ALIAS_BASE + (2ULL << 30))
+#define ALIAS_TABLE_OUTSIDE	(ALIAS_BASE + (3ULL << 30))
+#define RELAY_2M		BIT_ULL(21)
+/*
  * KVM may back this GPA with a private memslot of its own (the VMX APIC
  * access page); for the VMM it is not guest memory.
  */
@@ -349,16 +359,20 @@ struct relay_stage2_format {
 	u64 table;		/* non-leaf entry */
 	u64 leaf;		/* readable 4K page */
 	u64 leaf_noread;	/* mapped, but not readable by L2 */
+	u64 table_noread;	/* a table entry that does not grant read */
+	u64 large;		/* the bit that makes a PD entry a 2M leaf */
 };
 
 static const struct relay_stage2_format relay_ept_format = {
 	.table = EPT_RWX, .leaf = EPT_RWX | EPT_WB, .leaf_noread = EPT_X | EPT_WB,
+	.table_noread = EPT_X, .large = BIT_ULL(7),
 };
 
 /* Nested page table walks are user accesses: a supervisor page is unreadable. */
 static const struct relay_stage2_format relay_npt_format = {
 	.l1_levels = true, .table = NPT_P | NPT_RW | NPT_US,
 	.leaf = NPT_P | NPT_RW | NPT_US, .leaf_noread = NPT_P | NPT_RW,
+	.table_noread = NPT_P | NPT_RW, .large = BIT_ULL(7),
 };
 
 static inline u64 *relay_table_page(struct kvm_vm *vm, u64 *gpa)
@@ -377,8 +391,8 @@ static inline u64 relay_identity_size(struct kvm_vm *vm)
 
 /*
  * L1's EPT or NPT for L2, built by the host in L1 memory: 4K identity pages
- * over memslot 0 (no large-page support needed), and the alias window
- * (enum alias_page) at ALIAS_BASE.  Returns the root's GPA.
+ * over memslot 0, the alias window (enum alias_page) at ALIAS_BASE and the
+ * other shapes after it (ALIAS_2M_BASE, ...).  Returns the root's GPA.
  */
 static inline u64 relay_build_stage2(struct kvm_vm *vm, u64 msg_gpa, u64 operand_gpa)
 {
@@ -417,6 +431,18 @@ static inline u64 relay_build_stage2(struct kvm_vm *vm, u64 msg_gpa, u64 operand
 	hi_pt[ALIAS_OUTSIDE] = OUTSIDE_L1_GPA | f->leaf;
 	hi_pt[ALIAS_OPERAND] = operand_gpa | f->leaf;
 	hi_pt[ALIAS_APIC] = APIC_L1_GPA | f->leaf;
+
+	pd = relay_table_page(vm, &gpa);
+	hi_pdpt[(ALIAS_2M_BASE - ALIAS_BASE) >> 30] = gpa | f->table;
+	pd[0] = (msg_gpa & ~(RELAY_2M - 1)) | f->leaf | f->large;
+
+	pd = relay_table_page(vm, &gpa);
+	hi_pdpt[(ALIAS_NOREAD_TABLE - ALIAS_BASE) >> 30] = gpa | f->table;
+	pt = relay_table_page(vm, &gpa);
+	pd[0] = gpa | f->table_noread;
+	pt[0] = msg_gpa | f->leaf;
+
+	hi_pdpt[(ALIAS_TABLE_OUTSIDE - ALIAS_BASE) >> 30] = OUTSIDE_L1_GPA | f->table;
 
 	/* Nested paging has the format of L1's own paging: maybe 5 levels. */
 	if (f->l1_levels && relay_vm_levels(vm) == 5) {
