@@ -105,7 +105,7 @@ echo "TESTBED: tainted=$(cat /proc/sys/kernel/tainted)"
 echo "TESTBED: dmesg"
 dmesg
 # Last, as it kills its writer with an oops: an indirect call IBT must trap
-# (relay_testmod's "ibt"); boot.sh looks for the report after the marker.
+# (relay_testmod's "ibt"); boot.sh looks for its "Missing ENDBR" report.
 if [ "${IBT_PROBE:-0}" = 1 ]; then
 	echo "TESTBED: ibt-probe"
 	[ -d /sys/module/relay_testmod ] || insmod /lib/mods/relay_testmod.ko
