@@ -3,6 +3,7 @@
 # make                 build kvm-hv-relay.ko for the running kernel (or KDIR=)
 # make clean           remove build products
 # make check           the test matrix (KERNELS=, VENDORS=): tools/testbed
+# make e2e             only its e2e lane: QEMU as the VMM, Debian's kernel as L1
 # make demo            boot a Debian kernel under emulation, show a relayed post
 # make bench           relay benchmarks, reported as ratios
 # make fuzz            libFuzzer targets (tools/fuzz), FUZZ_TIME= seconds each (60)
@@ -155,6 +156,10 @@ fetch: deps
 check: deps
 	@KERNELS="$(KERNELS)" VENDORS="$(VENDORS)" tools/testbed/check.sh
 
+# The e2e lane alone (part of check): QEMU in the guest, Debian's kernel as L1.
+e2e: deps
+	@LANES=e2e KERNELS="$(KERNELS)" VENDORS="$(VENDORS)" tools/testbed/check.sh
+
 demo: deps
 	@tools/testbed/demo.sh
 
@@ -168,4 +173,4 @@ FUZZ_TIME ?= 60
 fuzz:
 	@tools/fuzz/run.sh --time $(FUZZ_TIME)
 
-.PHONY: deps fetch check demo bench fuzz
+.PHONY: deps fetch check e2e demo bench fuzz

@@ -5,6 +5,11 @@
 # Boot one Debian kernel under emulation (intel: Bochs, amd: QEMU TCG) with a
 # busybox initramfs that loads kvm + the vendor module (nested=1).
 # Modes:
+#   --e2e <flavour>    the e2e lane (tools/testbed/e2e): Debian's QEMU in the
+#                      guest boots the same kernel as L1, whose own L2 calls
+#                      with the nested bit; "authorised" (three L1 runs: relay
+#                      absent, attached without and with vmbus) or
+#                      "unauthorised" (one run, QEMU without direct hypercalls)
 #   --check            the test plan: upstream tests without our module
 #                      ("stock/"), insmod, selftests/*, upstream again
 #                      ("relay/"), rmmod. Prints unnumbered TAP lines.
@@ -27,13 +32,14 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernel= vendor= mode= relay=1 console=0 tag=run tmo=120 watchdog= relay_ko=
+kernel= vendor= mode= flavour= relay=1 console=0 tag=run tmo=120 watchdog= relay_ko=
 runs=() progs=() qemu_args=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
 	--vendor) vendor=$2; shift ;;
 	--check) mode=check ;;
+	--e2e) mode=e2e; flavour=$2; shift ;;
 	--run) mode=run; runs+=("$2"); shift ;;
 	--prog) progs+=("$2"); shift ;;
 	--no-relay) relay=0 ;;
@@ -55,7 +61,14 @@ B=$CACHE/build/$KVER
 [ -d "$B/bin" ] || die "nothing built for $kernel: run tools/testbed/build.sh $kernel"
 
 PFX=$kernel/$vendor
-id=$kernel-$vendor; [ $mode = check ] || id=$id-$tag
+id=$kernel-$vendor
+case $mode in
+check) ;;
+e2e)
+	case $flavour in authorised|unauthorised) ;; *) die "--e2e authorised|unauthorised" ;; esac
+	PFX=e2e/$kernel/$vendor id=e2e-$kernel-$vendor ;;
+*) id=$id-$tag ;;
+esac
 W=$OUT/boot/$id
 LOG=$OUT/logs/$id.log
 rm -rf "$W"; mkdir -p "$W/root"/{bin,lib/mods,t/upstream,t/ours,t/extra,testbed} "$OUT/logs"
@@ -122,7 +135,8 @@ runner() {
 }
 declare -a expect=() pre=() upstream=() ours=()
 skips=()
-while read -r v n st; do
+[ $mode != e2e ] || : >"$W/no-tests"
+while [ ! -e "$W/no-tests" ] && read -r v n st; do
 	[ -n "$v" ] && is_vendor "$v" || continue
 	case " ${upstream[*]} " in *" $n "*) continue ;; esac
 	if [ "$st" != ok ]; then
@@ -137,6 +151,7 @@ while read -r v n st; do
 done <"$B/upstream.names"
 shopt -s nullglob
 for f in "$B"/bin/ours/*; do
+	[ $mode != e2e ] || break
 	n=${f##*/}
 	if why=$(known_bad "$n") && [ -n "$why" ]; then
 		skips+=("selftests/$n|known-bad: $why")
@@ -148,6 +163,27 @@ done
 for f in "$B"/bin/extra/*; do cp "$f" "$R/t/extra/"; done
 for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
 
+# --- e2e: QEMU, its libraries and firmware, L1's kernel and initramfs ---------
+e2e_payload() {
+	local E=$R/e2e L=$W/l1 q=/usr/bin/qemu-system-x86_64 f m
+	mkdir -p "$E/lib" "$E/fw" "$L/mods" "$L/bin"
+	cp "$q" "$E/"
+	ldd "$q" | awk '/=> \//{ print $3 } /^\t\/lib64\//{ print $1 }' | while read -r f; do
+		cp -L "$f" "$E/lib/"
+	done
+	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
+		/usr/share/qemu/kvmvapic.bin; do cp -L "$f" "$E/fw/"; done
+	cp "$VMLINUZ" "$E/vmlinuz"
+	cp "$TB_DIR/e2e/l0.sh" "$R/testbed/e2e-l0.sh"
+	# L1: the same kernel's KVM, busybox and the L1-side VMM
+	gcc -static -O2 -Wall -Wextra -Werror -o "$L/l1vmm" "$TB_DIR/e2e/l1vmm.c" ||
+		die "could not build tools/testbed/e2e/l1vmm.c"
+	for m in $MODS; do cp "$R/lib/mods/$m.ko" "$L/mods/"; echo "$m"; done >"$L/mods.order"
+	install -m 0755 "$TB_DIR/e2e/l1-init.sh" "$L/init"
+	cp /bin/busybox "$L/bin/busybox"
+	(cd "$L" && find . | cpio -o -H newc --quiet | gzip -1) >"$E/l1-initrd.gz"
+}
+
 # --- the plan -----------------------------------------------------------------
 {
 	echo "PFX=$PFX"
@@ -156,7 +192,11 @@ for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
 	echo "TMO=$tmo"
 	echo "MODS='$MODS'"
 	echo "plan() {"
-	if [ $mode = check ]; then
+	if [ $mode = e2e ]; then
+		echo "	PFX=$PFX sh /testbed/e2e-l0.sh /lib/mods/kvm_hv_relay.ko $vendor $flavour"
+		if [ "$flavour" = unauthorised ]; then expect+=(unauthorised/post)
+		else expect+=(relay_absent/post no_vmbus/post vmbus/post); fi
+	elif [ $mode = check ]; then
 		for n in "${upstream[@]}"; do echo "	$(runner "$n") stock/$n /t/upstream/$n"; expect+=("stock/$n"); done
 		echo "	t insmod insmod /lib/mods/kvm_hv_relay.ko"; expect+=(insmod)
 		# ours_line <name>: its plan line
@@ -209,6 +249,7 @@ for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
 	echo "	:"
 	echo "}"
 } >"$R/testbed/plan"
+[ $mode != e2e ] || e2e_payload
 install -m 0755 "$TB_DIR/guest-init.sh" "$R/init"
 cp /bin/busybox "$R/bin/busybox"
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd.gz"
@@ -222,6 +263,7 @@ APPEND="console=ttyS0,115200 panic=-1 loglevel=5 slub_debug=FZPU"
 [ $ibt = 0 ] || APPEND+=" nousershstk"
 : >"$LOG"
 if [ $vendor = intel ]; then
+	[ $mode != e2e ] || [ -n "$watchdog" ] || watchdog=1800
 	[ -n "$watchdog" ] || watchdog=$((420 + 40 * n_tests))
 	mkdir -p "$W/iso/isolinux"
 	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$W/iso/isolinux/"
@@ -258,6 +300,7 @@ if [ $vendor = intel ]; then
 	echo c >"$W/bochs.cmd"
 	cmd=(bochs-bin -q -f "$W/bochsrc" -rc "$W/bochs.cmd")
 else
+	[ $mode != e2e ] || [ -n "$watchdog" ] || watchdog=900
 	[ -n "$watchdog" ] || watchdog=$((120 + 20 * n_tests))
 	cmd=(qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 1 -nographic -no-reboot
 		-kernel "$VMLINUZ" -initrd "$W/initrd.gz" -append "$APPEND" ${qemu_args[@]+"${qemu_args[@]}"})
@@ -284,7 +327,8 @@ while kill -0 $pid 2>/dev/null; do
 		for _ in $(seq 30); do kill -0 $pid 2>/dev/null || break; sleep 1; done
 		break
 	fi
-	if grep -qE 'Kernel panic - not syncing|Rebooting in' "$LOG"; then
+	# not the e2e lane's L1, whose console is shown as "#   l1|" lines
+	if awk '!/^#/ && /Kernel panic - not syncing|Rebooting in/ { f = 1 } END { exit !f }' "$LOG"; then
 		fate=panic; sleep 3; break
 	fi
 	[ "$el" -lt "$watchdog" ] || break
@@ -366,7 +410,7 @@ health() {
 	elif [ -n "$new_taint" ]; then
 		tap_fail "$PFX/boot" "the plan tainted the kernel: $t_before -> $t_after, new $(
 			taint_letters "$new_taint") (see ${LOG#"$REPO"/})"
-	elif [ -z "$t_after" ] && [ $mode = check ]; then
+	elif [ -z "$t_after" ] && [ $mode != run ]; then
 		tap_fail "$PFX/boot" "no taint record after the plan"
 	else
 		tap_ok "$PFX/boot"
@@ -392,8 +436,8 @@ ibt_trapped() {
 	fi
 }
 
-if [ $mode = check ]; then
-	for s in "${skips[@]}"; do
+if [ $mode != run ]; then
+	for s in ${skips[@]+"${skips[@]}"}; do
 		n=${s%%|*} why=${s#*|}
 		tap_skip "$PFX/$n" "$why"
 		[ "${n#stock/}" = "$n" ] || tap_skip "$PFX/relay/${n#stock/}" "$why"
