@@ -73,29 +73,31 @@ l1() {
 	while kill -0 "$qpid" 2>/dev/null && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
 	kill -9 "$qpid" 2>/dev/null
 	wait "$qpid" 2>/dev/null
-	tr -d '\r' <"$con" | sed 's/^/#   l1| /'
+	# the serial line's CRs, once, for everything that reads it below
+	tr -d '\r' <"$con" >"$con.t" && mv "$con.t" "$con"
+	sed 's/^/#   l1| /' "$con"
 	sed 's/^/#   qemu| /' "$qlog"
 	sed 's/^/#   counters| /' "$cnt"
 	echo "#   ($run: $(echo "$s $(cut -d' ' -f1 /proc/uptime)" | awk '{ printf "%.1f", $2 - $1 }') s guest time)"
 	# L1's own kernel: its console is scanned here, apart from L0's
-	bad=$(tr -d '\r' <"$con" | grep -E 'BUG:|Oops|general protection|Kernel panic|Call Trace' | head -n 3)
+	bad=$(grep -E 'BUG:|Oops|general protection|Kernel panic|Call Trace' "$con" | head -n 3)
 	if ! grep -q 'E2E-L1: result' "$con"; then
-		tap "not ok" "$run/l1" "L1 gave no result: $(grep -E 'E2E-L1: error' "$con" | head -n 1 | tr -d '\r')"
+		tap "not ok" "$run/l1" "L1 gave no result: $(grep -E 'E2E-L1: error' "$con" | head -n 1)"
 		return 1
 	elif [ -n "$bad" ]; then
 		tap "not ok" "$run/l1" "L1 kernel: $(echo "$bad" | head -n 1)"
 		return 1
 	fi
-	tap ok "$run/l1" "$(grep -o 'E2E-L1: cpu .*' "$con" | tr -d '\r' | sed 's/E2E-L1: //')"
+	tap ok "$run/l1" "$(grep -o 'E2E-L1: cpu .*' "$con" | sed 's/E2E-L1: //')"
 	return 0
 }
 
 # expect <run> <post> <signal> <untouched> <why...>
 expect() {
 	r=/tmp/$1.con
-	check "$1/post" "$(field "$r" post | tr -d '\r')" "$2" "$5"
-	check "$1/signal" "$(field "$r" signal | tr -d '\r')" "$3" "$6"
-	check "$1/untouched" "$(field "$r" untouched | tr -d '\r')" "$4" "$7"
+	check "$1/post" "$(field "$r" post)" "$2" "$5"
+	check "$1/signal" "$(field "$r" signal)" "$3" "$6"
+	check "$1/untouched" "$(field "$r" untouched)" "$4" "$7"
 }
 # counters <run> <name=value>...: the relay's per-VM counters for QEMU's VM
 counters() {
@@ -117,12 +119,12 @@ cpu_ok() {	# L1 saw Hyper-V, and cap 175 answered as the L0 allows
 		if grep -q 'E2E-L1: cpu .*cap175 -1 25' "$r"; then
 			tap ok "$1/hyperv" "L1 sees Hyper-V without direct hypercalls: cap 175 fails with ENOTTY"
 		else
-			tap "not ok" "$1/hyperv" "cap 175 should fail with ENOTTY: $(grep -o 'cap175 .*' "$r" | tr -d '\r')"
+			tap "not ok" "$1/hyperv" "cap 175 should fail with ENOTTY: $(grep -o 'cap175 .*' "$r")"
 		fi
 	elif grep -q 'E2E-L1: cpu .*cap175 0 0' "$r"; then
 		tap ok "$1/hyperv" "L1 sees Hyper-V; KVM_CAP_HYPERV_DIRECT_TLBFLUSH on its vCPU: 0"
 	else
-		tap "not ok" "$1/hyperv" "KVM_CAP_HYPERV_DIRECT_TLBFLUSH: $(grep -o 'cap175 .*' "$r" | tr -d '\r')"
+		tap "not ok" "$1/hyperv" "KVM_CAP_HYPERV_DIRECT_TLBFLUSH: $(grep -o 'cap175 .*' "$r")"
 	fi
 }
 
