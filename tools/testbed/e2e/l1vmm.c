@@ -49,12 +49,6 @@
 #define MSG_GPA		0x20000	/* L2 writes it */
 #define UNTOUCHED_GPA	0x200000	/* only L1 writes it */
 
-/* TLFS hypercall input value and status codes */
-#define HV_NESTED	(1u << 31)
-#define HV_FAST		(1u << 16)
-#define HVCALL_POST_MESSAGE	0x5c
-#define HVCALL_SIGNAL_EVENT	0x5d
-
 /* ports L2 reports through: the result is in RAX at the I/O exit */
 #define PORT_POST	0x10
 #define PORT_SIGNAL	0x11
@@ -71,44 +65,44 @@
  * -KVM_ENOSYS rather than the effect of whatever RAX held.
  */
 asm(".pushsection .rodata\n"
-    ".globl l2_code, l2_code_end\n"
-    ".code64\n"
-    "l2_code:\n"
-    "	mov $" STR(MSG_GPA) ", %edi\n"
-    "	movl $1, 0(%rdi)\n"		/* connection id: vmbus's messages */
-    "	movl $0, 4(%rdi)\n"
-    "	movl $1, 8(%rdi)\n"		/* message type: vmbus */
-    "	movl $40, 12(%rdi)\n"		/* payload size */
-    "	movl $14, 16(%rdi)\n"		/* CHANNELMSG_INITIATE_CONTACT */
-    "	movl $0, 20(%rdi)\n"
-    "	movl $0x40000, 24(%rdi)\n"	/* vmbus version 4.0 */
-    "	movl $0, 28(%rdi)\n"		/* target vCPU */
-    "	movq $0, 32(%rdi)\n"		/* interrupt page */
-    "	movq $0, 40(%rdi)\n"		/* monitor page 1 */
-    "	movq $0, 48(%rdi)\n"		/* monitor page 2 */
-    "	mov $" STR(HCALL_GPA) ", %r11d\n"
-    "	mov $0x8000005c, %ecx\n"
-    "	mov $" STR(MSG_GPA) ", %edx\n"
-    "	xor %r8d, %r8d\n"
-    "	xor %eax, %eax\n"
-    "	call *%r11\n"
-    "	out %al, $" STR(PORT_POST) "\n"
-    "	mov $0x8001005d, %ecx\n"	/* fast: connection 2, flag 0 in RDX */
-    "	mov $2, %edx\n"
-    "	xor %r8d, %r8d\n"
-    "	xor %eax, %eax\n"
-    "	call *%r11\n"
-    "	out %al, $" STR(PORT_SIGNAL) "\n"
-    "	mov $0x8000005c, %ecx\n"
-    "	mov $" STR(UNTOUCHED_GPA) ", %edx\n"
-    "	xor %r8d, %r8d\n"
-    "	xor %eax, %eax\n"
-    "	call *%r11\n"
-    "	out %al, $" STR(PORT_UNTOUCHED) "\n"
-    "1:	out %al, $" STR(PORT_DONE) "\n"
-    "	jmp 1b\n"
-    "l2_code_end:\n"
-    ".popsection\n");
+	".globl l2_code, l2_code_end\n"
+	".code64\n"
+	"l2_code:\n"
+	"	mov $" STR(MSG_GPA) ", %edi\n"
+	"	movl $1, 0(%rdi)\n"		/* connection id: vmbus's messages */
+	"	movl $0, 4(%rdi)\n"
+	"	movl $1, 8(%rdi)\n"		/* message type: vmbus */
+	"	movl $40, 12(%rdi)\n"		/* payload size */
+	"	movl $14, 16(%rdi)\n"		/* CHANNELMSG_INITIATE_CONTACT */
+	"	movl $0, 20(%rdi)\n"
+	"	movl $0x40000, 24(%rdi)\n"	/* vmbus version 4.0 */
+	"	movl $0, 28(%rdi)\n"		/* target vCPU */
+	"	movq $0, 32(%rdi)\n"		/* interrupt page */
+	"	movq $0, 40(%rdi)\n"		/* monitor page 1 */
+	"	movq $0, 48(%rdi)\n"		/* monitor page 2 */
+	"	mov $" STR(HCALL_GPA) ", %r11d\n"
+	"	mov $0x8000005c, %ecx\n"	/* HvPostMessage, nested (bit 31) */
+	"	mov $" STR(MSG_GPA) ", %edx\n"
+	"	xor %r8d, %r8d\n"
+	"	xor %eax, %eax\n"
+	"	call *%r11\n"
+	"	out %al, $" STR(PORT_POST) "\n"
+	"	mov $0x8001005d, %ecx\n"	/* HvSignalEvent, fast (bit 16), nested */
+	"	mov $2, %edx\n"		/* connection 2, flag 0 */
+	"	xor %r8d, %r8d\n"
+	"	xor %eax, %eax\n"
+	"	call *%r11\n"
+	"	out %al, $" STR(PORT_SIGNAL) "\n"
+	"	mov $0x8000005c, %ecx\n"
+	"	mov $" STR(UNTOUCHED_GPA) ", %edx\n"
+	"	xor %r8d, %r8d\n"
+	"	xor %eax, %eax\n"
+	"	call *%r11\n"
+	"	out %al, $" STR(PORT_UNTOUCHED) "\n"
+	"1:	out %al, $" STR(PORT_DONE) "\n"
+	"	jmp 1b\n"
+	"l2_code_end:\n"
+	".popsection\n");
 extern const unsigned char l2_code[], l2_code_end[];
 
 static void say(const char *fmt, ...)
@@ -211,7 +205,11 @@ static void setup_vcpu(int kvm, int vcpu)
 	ds.l = 0;
 	ds.db = 1;
 	sregs.cs = cs;
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = ds;
+	sregs.ds = ds;
+	sregs.es = ds;
+	sregs.fs = ds;
+	sregs.gs = ds;
+	sregs.ss = ds;
 	sregs.cr3 = PML4_GPA;
 	sregs.cr4 = 0x20;			/* PAE */
 	sregs.cr0 = 0x80000001 | 0x10 | 0x20;	/* PG, PE, ET, NE */
