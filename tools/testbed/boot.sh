@@ -22,7 +22,10 @@
 #   --console          stream the serial console to the terminal (stderr)
 #   --tag <tag>        log name suffix for --run (default "run")
 #   --timeout <s>      per-program timeout in guest seconds (default 120)
-#   --watchdog <s>     host watchdog for the whole boot (default from the plan)
+#   --watchdog <s>     host ceiling for the whole boot (default from the plan);
+#                      in --check, a console silent for 900 s after /init
+#                      starts (the guest prints a line every 2 guest
+#                      seconds) ends the boot sooner
 #   --qemu-arg <arg>   (repeatable, amd) extra QEMU argument, e.g. "-icount"
 #                      "shift=0" for a guest TSC that counts instructions
 #   --relay-ko <file>  boot this kvm_hv_relay.ko instead of the one built
@@ -265,7 +268,9 @@ APPEND="console=ttyS0,115200 panic=-1 loglevel=5 slub_debug=FZPU"
 : >"$LOG"
 if [ $vendor = intel ]; then
 	[ $mode != e2e ] || [ -n "$watchdog" ] || watchdog=1800
-	[ -n "$watchdog" ] || watchdog=$((420 + 40 * n_tests))
+	# a ceiling only (a hung guest is the stall check's): a cold CI run
+	# has seen 2.5 times the warm time with the builds beside it
+	[ -n "$watchdog" ] || watchdog=$((600 + 60 * n_tests))
 	mkdir -p "$W/iso/isolinux"
 	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$W/iso/isolinux/"
 	cp "$VMLINUZ" "$W/iso/vmlinuz"; cp "$W/initrd.gz" "$W/iso/initrd.gz"
@@ -317,30 +322,19 @@ fi
 pid=$!
 tailpid=
 if [ $console = 1 ]; then tail -n +1 -F "$LOG" 2>/dev/null | tr -d '\r' >&2 & tailpid=$!; fi
-fate=watchdog t_init= t_plan=
-while kill -0 $pid 2>/dev/null; do
-	sleep 1
-	el=$(($(now) - t0))
-	[ -n "$t_init" ] || ! grep -q '^TESTBED: start' "$LOG" || t_init=$el
-	[ -n "$t_plan" ] || ! grep -q '^TESTBED: plan' "$LOG" || t_plan=$el
-	if grep -q '^TESTBED: end' "$LOG"; then
-		fate=poweroff
-		for _ in $(seq 30); do kill -0 $pid 2>/dev/null || break; sleep 1; done
-		break
-	fi
-	# not the e2e lane's L1, whose console is shown as "#   l1|" lines
-	if awk '!/^#/ && /Kernel panic - not syncing|Rebooting in/ { f = 1 } END { exit !f }' "$LOG"; then
-		fate=panic; sleep 3; break
-	fi
-	[ "$el" -lt "$watchdog" ] || break
-done
+# A check's tests print a heartbeat every 2 guest seconds: up to 75 host
+# seconds apart on Bochs "tigerlake", whose guest clock was measured 37 times
+# slower than the host's.  The e2e lane's script and --run's programs have
+# none: only the ceiling ends them.
+STALL=900; [ $mode = check ] || STALL=$watchdog
+watch_console $pid "$LOG" "$watchdog" $STALL
 kill -0 $pid 2>/dev/null && { kill $pid 2>/dev/null; sleep 1; kill -9 $pid 2>/dev/null || true; }
 wait $pid 2>/dev/null || true
-[ $fate = watchdog ] && grep -q '^TESTBED: end' "$LOG" && fate=poweroff
 t_total=$(($(now) - t0))
 [ -z "$tailpid" ] || { sleep 1; kill "$tailpid" 2>/dev/null || true; }
 tr -d '\r' <"$LOG" >"$LOG.tmp" && mv "$LOG.tmp" "$LOG"
 [ $vendor = amd ] || cat "$W/emulator.out" >>"$W/bochs.log" 2>/dev/null || true
+[ $fate != stall ] || echo "# $PFX: the console was silent for $STALL s: hung" >&2
 echo "# $PFX: init after ${t_init:-?} s, plan from ${t_plan:-?} s, ${t_total} s total ($fate)" >&2
 echo "$PFX init=${t_init:-} plan=${t_plan:-} total=$t_total fate=$fate tests=$n_tests" >"$W/timing"
 

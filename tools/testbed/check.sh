@@ -3,8 +3,9 @@
 # check.sh: the whole test matrix. KERNELS="bookworm trixie backports" and
 # VENDORS="intel amd" (environment) narrow it; LANES="matrix e2e" (the
 # default) picks the lanes: "matrix" is the host checks and one boot per
-# cell, "e2e" the end-to-end boots with QEMU and a real L1 (make e2e). Prints TAP; the last line is
-# "N passed, N failed, N skipped"; exits non-zero when anything failed.
+# cell, "e2e" the end-to-end boots with QEMU and a real L1 (make e2e).
+# Prints TAP; the last line is "N passed, N failed, N skipped"; exits
+# non-zero when anything failed.
 #
 # Order of work: host-side checks (tools/shim), then per kernel fetch + build;
 # boots start as soon as their kernel is built, two at a time from one queue
@@ -70,6 +71,29 @@ packaging() {	# .debs build, pass lintian, install into a Debian 12 chroot
 		tap_fail "packaging" "tools/test-packaging.sh: exit $rc"
 		tail -n 15 "$T/packaging.out" | sed 's/^/#   /'
 	fi
+}
+
+# --- boot.sh's console watch, against scripted consoles (a few seconds) -----
+watch_selftest() {
+	local d=$T/watch name want script pid
+	mkdir -p "$d"
+	while IFS='|' read -r name want script; do
+		: >"$d/$name.log"
+		bash -c "exec >>'$d/$name.log'; $script" &
+		pid=$!
+		watch_console $pid "$d/$name.log" 8 2
+		kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
+		if [ "$fate" = "$want" ]; then tap_ok "testbed/watch_$name"
+		else tap_fail "testbed/watch_$name" "fate $fate, want $want"; fi
+	done <<-'EOF2'
+	alive|poweroff|echo "TESTBED: start"; for i in 1 2 3 4 5 6; do sleep 1; echo "TESTBED: alive $i"; done; echo "TESTBED: end"
+	hung|stall|echo "TESTBED: start"; sleep 60
+	slow_boot|poweroff|sleep 5; echo "TESTBED: start"; sleep 1; echo "TESTBED: end"
+	late_end|poweroff|echo "TESTBED: start"; sleep 1; echo "TESTBED: end"; sleep 4
+	panic|panic|echo "TESTBED: start"; echo "Kernel panic - not syncing: x"; sleep 60
+	l1_panic|stall|echo "TESTBED: start"; echo "#   l1| Kernel panic - not syncing: x"; sleep 60
+	endless|watchdog|echo "TESTBED: start"; while sleep 1; do echo "TESTBED: alive"; done
+	EOF2
 }
 
 # --- unit fuzz (tools/fuzz): a short libFuzzer run over relay_input.h --------
@@ -194,6 +218,7 @@ if lane matrix; then
 	part fuzz fuzz_host
 	part docs docs
 	part packaging packaging
+	part watch watch_selftest
 fi
 ( for k in $KERNELS; do
 	prepare "$k" >"$T/$k-build.tap" 2>"$T/$k-build.err" || echo "not ok - $k/build # runner exited $?" >>"$T/$k-build.tap"
@@ -269,7 +294,7 @@ emit() {
 	done <"$1"
 }
 order=()
-! lane matrix || order+=(shim fuzz docs packaging)
+! lane matrix || order+=(shim fuzz docs packaging watch)
 for k in $KERNELS; do
 	order+=("$k-build")
 	! lane matrix || for v in $VENDORS; do order+=("$k-$v"); done

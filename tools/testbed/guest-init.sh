@@ -18,8 +18,17 @@ up() { cut -d' ' -f1 /proc/uptime; }
 run1() {
 	name=$1; shift
 	s=$(up)
-	timeout -k 5 "$TMO" "$@" >/tmp/out 2>&1 </dev/null
+	timeout -k 5 "$TMO" "$@" >/tmp/out 2>&1 </dev/null &
+	tp=$!
+	# the console is silent while the output is collected: boot.sh's
+	# watchdog takes a silent console for a hung guest.  Often, as Bochs
+	# "tigerlake"'s clock runs some 40 times slower than the host's.
+	( while sleep 2; do echo "TESTBED: alive $(up)"; done ) &
+	hb=$!
+	wait $tp
 	rc=$?
+	kill $hb 2>/dev/null
+	wait $hb 2>/dev/null
 	sed 's/^/#   /' /tmp/out
 	echo "#   ($name: exit $rc, $(echo "$s $(up)" | awk '{ printf "%.1f", $2 - $1 }') s guest time)"
 }

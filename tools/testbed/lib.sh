@@ -84,6 +84,46 @@ load_kernel_env() {
 CHROOT=$CACHE/chroot/trixie
 
 # Kill a process and all its descendants (children first are found, then killed).
+# watch_console <pid> <log> <ceiling> <stall>: follow an emulator's serial
+# log until the guest says "TESTBED: end", panics, exceeds <ceiling> seconds
+# or, once /init has started, leaves the log unchanged for <stall> seconds
+# (a hung guest: check's tests print a heartbeat). Sets fate (poweroff, panic,
+# watchdog, stall), t_init and t_plan (seconds from the call). <log>.times
+# gets each console line with the host second it was seen at: the guest's
+# clock under Bochs is no measure of host time.
+watch_console() {
+	local pid=$1 log=$2 ceiling=$3 stall=$4 t0 el s n size=0 t_grew=0 lines=0
+	fate=watchdog t_init= t_plan= t0=$(now)
+	: >"$log.times"
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		el=$(($(now) - t0))
+		s=$(stat -c %s "$log")
+		if [ "$s" != "$size" ]; then
+			size=$s t_grew=$el n=$(wc -l <"$log")
+			sed -n "$((lines + 1)),${n}p" "$log" | sed "s/^/$el /" >>"$log.times"
+			lines=$n
+		fi
+		[ -n "$t_init" ] || ! grep -q '^TESTBED: start' "$log" || t_init=$el
+		[ -n "$t_plan" ] || ! grep -q '^TESTBED: plan' "$log" || t_plan=$el
+		if grep -q '^TESTBED: end' "$log"; then
+			fate=poweroff
+			for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+			break
+		fi
+		# not the e2e lane's L1, whose console is shown as "#   l1|" lines
+		if awk '!/^#/ && /Kernel panic - not syncing|Rebooting in/ { f = 1 } END { exit !f }' "$log"; then
+			fate=panic; sleep 3; break
+		fi
+		[ "$el" -lt "$ceiling" ] || break
+		if [ -n "$t_init" ] && [ $((el - t_grew)) -ge "$stall" ]; then
+			fate=stall; break
+		fi
+	done
+	# the emulator may power off between two looks at the log
+	[ $fate != watchdog ] || ! grep -q '^TESTBED: end' "$log" || fate=poweroff
+}
+
 kill_tree() {
 	local c
 	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done
