@@ -156,7 +156,8 @@ fetch: deps
 check: deps
 	@KERNELS="$(KERNELS)" VENDORS="$(VENDORS)" tools/testbed/check.sh
 
-# The e2e lane alone (part of check): QEMU in the guest, Debian's kernel as L1.
+# The e2e lane alone, with its Bochs boots (check runs the QEMU ones only):
+# QEMU in the guest, Debian's kernel as L1.
 e2e: deps
 	@LANES=e2e KERNELS="$(KERNELS)" VENDORS="$(VENDORS)" tools/testbed/check.sh
 
