@@ -83,7 +83,6 @@ load_kernel_env() {
 # Trixie build chroot.
 CHROOT=$CACHE/chroot/trixie
 
-# Kill a process and all its descendants (children first are found, then killed).
 # watch_console <pid> <log> <ceiling> <stall>: follow an emulator's serial
 # log until the guest says "TESTBED: end", panics, exceeds <ceiling> seconds
 # or, once /init has started, leaves the log unchanged for <stall> seconds
@@ -124,6 +123,7 @@ watch_console() {
 	[ $fate != watchdog ] || ! grep -q '^TESTBED: end' "$log" || fate=poweroff
 }
 
+# Kill a process and all its descendants (children first are found, then killed).
 kill_tree() {
 	local c
 	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done
