@@ -31,11 +31,12 @@
 #   --relay-ko <file>  boot this kvm_hv_relay.ko instead of the one built
 #                      for the kernel (e.g. an older commit's, to show a test
 #                      failing without a fix)
+#   --l1-kernel <k>    (--e2e) boot kernel <k> and its KVM as L1 instead
 # Needs build.sh <kernel> to have run. Logs: out/logs/<kernel>-<vendor>[-tag].log
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernel= vendor= mode= flavour= relay=1 console=0 tag=run tmo=120 watchdog= relay_ko=
+kernel= vendor= mode= flavour= relay=1 console=0 tag=run tmo=120 watchdog= relay_ko= l1_kernel=
 runs=() progs=() qemu_args=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -52,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--watchdog) watchdog=$2; shift ;;
 	--qemu-arg) qemu_args+=("$2"); shift ;;
 	--relay-ko) relay_ko=$2; shift ;;
+	--l1-kernel) l1_kernel=$2; shift ;;
 	*) die "boot.sh: unknown argument '$1'" ;;
 	esac
 	shift
@@ -96,17 +98,17 @@ fi
 
 # --- modules: vendor module and its dependencies, decompressed ----------------
 modfile() { find -L "$KMODS" -name "$1.ko" -o -name "$1.ko.xz" -o -name "$1.ko.zst" | head -n1; }
-MODS=
-addmod() {	# addmod <name>: dependencies first
+MODS= MODDIR=$R/lib/mods
+addmod() {	# addmod <name>: from $KMODS into $MODDIR, dependencies first
 	local n=${1//-/_} f d
 	case " $MODS " in *" $n "*) return 0 ;; esac
 	f=$(modfile "$n"); [ -n "$f" ] || f=$(modfile "${1//_/-}")
-	[ -n "$f" ] || die "$KVER: module $1 not found"
+	[ -n "$f" ] || die "$KMODS: module $1 not found"
 	for d in $(modinfo -F depends "$f" | tr ',' ' '); do addmod "$d"; done
 	case $f in
-	*.xz) xz -dc "$f" >"$R/lib/mods/$n.ko" ;;
-	*.zst) zstd -q -dc "$f" >"$R/lib/mods/$n.ko" ;;
-	*) cp "$f" "$R/lib/mods/$n.ko" ;;
+	*.xz) xz -dc "$f" >"$MODDIR/$n.ko" ;;
+	*.zst) zstd -q -dc "$f" >"$MODDIR/$n.ko" ;;
+	*) cp "$f" "$MODDIR/$n.ko" ;;
 	esac
 	MODS="$MODS $n"
 }
@@ -177,12 +179,20 @@ e2e_payload() {
 	done
 	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
 		/usr/share/qemu/kvmvapic.bin; do cp -L "$f" "$E/fw/"; done
-	cp "$VMLINUZ" "$E/vmlinuz"
 	cp "$TB_DIR/e2e/l0.sh" "$R/testbed/e2e-l0.sh"
-	# L1: the same kernel's KVM, busybox and the L1-side VMM
-	gcc -static -O2 -Wall -Wextra -Werror -o "$L/l1vmm" "$TB_DIR/e2e/l1vmm.c" ||
-		die "could not build tools/testbed/e2e/l1vmm.c"
-	for m in $MODS; do cp "$R/lib/mods/$m.ko" "$L/mods/"; echo "$m"; done >"$L/mods.order"
+	# L1: the same kernel's KVM (or --l1-kernel's), busybox, the L1-side VMM
+	[ -x "$B/l1vmm" ] || die "no l1vmm for $kernel: its build failed (build.sh)"
+	cp "$B/l1vmm" "$L/l1vmm"
+	if [ -n "$l1_kernel" ]; then
+		read -r f m < <(load_kernel_env "$l1_kernel"; echo "$VMLINUZ $KMODS")
+		cp "$f" "$E/vmlinuz"
+		# shellcheck disable=SC2086 # one module name per line
+		(KMODS=$m MODDIR=$L/mods MODS=; addmod "kvm-$vendor"; printf '%s\n' $MODS) \
+			>"$L/mods.order"
+	else
+		cp "$VMLINUZ" "$E/vmlinuz"
+		for m in $MODS; do cp "$R/lib/mods/$m.ko" "$L/mods/"; echo "$m"; done >"$L/mods.order"
+	fi
 	install -m 0755 "$TB_DIR/e2e/l1-init.sh" "$L/init"
 	cp /bin/busybox "$L/bin/busybox"
 	(cd "$L" && find . | cpio -o -H newc --quiet | gzip -1) >"$E/l1-initrd.gz"

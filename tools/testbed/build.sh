@@ -166,5 +166,23 @@ else
 	cat "$B/btfmod.tap"
 fi
 
+# --- the e2e lane's L1-side VMM (tools/testbed/e2e/l1vmm.c), static ----------
+# Runs in L1's busybox initramfs; boot.sh --e2e copies it from here.
+l1src=$TB_DIR/e2e/l1vmm.c
+l1hash=$({ echo "$KVER"; sha256sum "$TB_DIR/build.sh" "$l1src"; } | sha256sum | cut -c1-16)
+if [ "$(cat "$B/l1vmm.hash" 2>/dev/null)" = "$l1hash" ] && [ -e "$B/l1vmm.tap" ]; then
+	cat "$B/l1vmm.tap"
+else
+	rm -f "$B/l1vmm"
+	if gcc -static -O2 -Wall -Wextra -Werror -o "$B/l1vmm" "$l1src" >"$B/logs/l1vmm.log" 2>&1; then
+		tap_ok "$name/build/l1vmm"
+	else
+		tap_fail "$name/build/l1vmm" "gcc failed (log: ${B#"$REPO"/}/logs/l1vmm.log)"
+		head -n 10 "$B/logs/l1vmm.log" | sed 's/^/#   /'
+	fi >"$B/l1vmm.tap"
+	echo "$l1hash" >"$B/l1vmm.hash"
+	cat "$B/l1vmm.tap"
+fi
+
 # --- selftests ---------------------------------------------------------------
 "${RUN[@]}" "$TB_DIR/selftests.sh" "$name"
