@@ -5,6 +5,7 @@
 # make check           the test matrix (KERNELS=, VENDORS=): tools/testbed
 # make e2e             only its e2e lane: QEMU as the VMM, Debian's kernel as L1
 # make demo            boot a Debian kernel under emulation, show a relayed post
+# make demo-e2e        the same chain with Debian's QEMU as VMM and kernel as L1
 # make bench           relay benchmarks, reported as ratios
 # make fuzz            libFuzzer targets (tools/fuzz), FUZZ_TIME= seconds each (60)
 # make install         module (modules_install), uapi header, shim (DESTDIR=, PREFIX=)
@@ -164,6 +165,10 @@ e2e: deps
 demo: deps
 	@tools/testbed/demo.sh
 
+# The relayed call reaching a real QEMU from a real L1 (trixie/amd, a few minutes).
+demo-e2e: deps
+	@DEMO_E2E=1 DEMO_KERNEL=$${DEMO_KERNEL:-trixie} DEMO_VENDOR=$${DEMO_VENDOR:-amd} tools/testbed/demo.sh
+
 # Not part of check: each kernel and vendor booted once more, without the
 # module, which the benchmark loads itself (Documentation/bench.rst).
 bench: deps
@@ -174,4 +179,4 @@ FUZZ_TIME ?= 60
 fuzz:
 	@tools/fuzz/run.sh --time $(FUZZ_TIME)
 
-.PHONY: deps fetch check e2e demo bench fuzz
+.PHONY: deps fetch check e2e demo demo-e2e bench fuzz
