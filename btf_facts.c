@@ -17,19 +17,24 @@
  *      vcpu_svm.nested.vmcb02.ptr           cross-check of the above in L2
  *      vcpu_svm.nested.vmcb12_gpa           L1's VMCB for the running L2
  *
- *    plus the size and CRC32 of the kvm_amd BTF they came from.
+ *    plus the size and CRC32 of the kvm_amd BTF they came from;
+ *
+ *  - for kvm_intel, likewise, of its private struct vcpu_vmx:
+ *
+ *      vcpu_vmx.fail                        the last VM entry VM-failed
  *
  * The module verifies at load that the running kernel's BTF files are the
  * ones described.
  *
- * Usage: btf_facts <vmlinux BTF> <kvm BTF> <kvm_amd BTF>
+ * Usage: btf_facts <vmlinux BTF> <kvm BTF> <kvm_amd BTF> <kvm_intel BTF>
  * Each input is raw BTF (/sys/kernel/btf/...), an ELF file with a .BTF
  * section (vmlinux, kvm.ko, kvm-amd.ko), optionally .xz/.zst/.gz
  * compressed, or, for vmlinux, the bzImage it was packed into
  * (/boot/vmlinuz-...).
  *
  * When the facts of kvm cannot be established the header says why and the
- * module refuses to load; without those of kvm_amd it refuses on AMD.  The
+ * module refuses to load; without those of kvm_amd it refuses on AMD, and
+ * without kvm_intel's on Intel.  The
  * build itself never fails because of this.  Only the BTF format
  * (include/uapi/linux/btf.h) is relied on; the layout structs are spelled
  * out here so that the tool builds with any libc.
@@ -37,6 +42,7 @@
 #include <linux/elf.h>
 #include <linux/types.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -538,26 +544,39 @@ static __u32 crc32_ieee(const unsigned char *p, size_t n)
 }
 
 struct facts {
-	long vcpu_size, vmcb, vmcb02, vmcb12_gpa;
+	long vcpu_size, vmcb, vmcb02, vmcb12_gpa, fail;
 };
+
+/* The vendor's vCPU struct embeds struct kvm_vcpu first: to_svm(), to_vmx(). */
+static const struct btf_t *vendor_vcpu(const struct btf *b, const char *sname,
+				       struct facts *f)
+{
+	const struct btf_t *s = find_struct(b, sname), *t;
+	long vcpu;
+
+	if (!s)
+		return NULL;
+	vcpu = member_offset(b, s, sname, "vcpu", &t);
+	if (vcpu < 0)
+		return NULL;
+	if (vcpu != 0 || !is_struct(b, t, "kvm_vcpu")) {
+		fail("%s.vcpu is not a struct kvm_vcpu at offset 0", sname);
+		return NULL;
+	}
+	f->vcpu_size = t->size_type;
+	return s;
+}
 
 static int svm_facts(const struct btf *amd, struct facts *f)
 {
 	const struct btf_t *svm, *nst, *info, *t;
-	long vcpu, nested, vmcb02, ptr;
+	long nested, vmcb02, ptr;
 
-	svm = find_struct(amd, "vcpu_svm");
+	svm = vendor_vcpu(amd, "vcpu_svm", f);
 	nst = find_struct(amd, "svm_nested_state");
 	info = find_struct(amd, "kvm_vmcb_info");
 	if (!svm || !nst || !info)
 		return -1;
-
-	vcpu = member_offset(amd, svm, "vcpu_svm", "vcpu", &t);
-	if (vcpu < 0)
-		return -1;
-	if (vcpu != 0 || !is_struct(amd, t, "kvm_vcpu"))
-		return fail("vcpu_svm.vcpu is not a struct kvm_vcpu at offset 0");
-	f->vcpu_size = t->size_type;
 
 	f->vmcb = member_offset(amd, svm, "vcpu_svm", "vmcb", &t);
 	if (f->vmcb < 0)
@@ -589,6 +608,21 @@ static int svm_facts(const struct btf *amd, struct facts *f)
 	if (btf_kind(t) != K_INT || t->size_type != 8)
 		return fail("svm_nested_state.vmcb12_gpa is not a 64-bit integer");
 	f->vmcb12_gpa += nested;
+	return 0;
+}
+
+static int vmx_facts(const struct btf *intel, struct facts *f)
+{
+	const struct btf_t *vmx = vendor_vcpu(intel, "vcpu_vmx", f), *t;
+
+	if (!vmx)
+		return -1;
+	f->fail = member_offset(intel, vmx, "vcpu_vmx", "fail", &t);
+	if (f->fail < 0)
+		return -1;
+	/* What the module reads it as; non-zero is a VM-Fail, as for KVM. */
+	if (btf_kind(t) != K_INT || t->size_type != 1)
+		return fail("vcpu_vmx.fail is not an 8-bit integer");
 	return 0;
 }
 
@@ -789,55 +823,78 @@ static void print_kvm(const char *vmlinux_path, const struct btf *vmlinux,
 	       "#define RELAY_VMLINUX_BTF_SIZE\t\t0u\n#define RELAY_VMLINUX_BTF_CRC32\t\t0u\n\n");
 }
 
-static void print_svm(const char *vmlinux_path, const struct btf *vmlinux,
-		      const char *path)
+/* A vendor module's facts: RELAY_<tag>_<name> for each of @names. */
+struct vendor {
+	const char *mod, *sname, *tag, *var, *cpu;
+	int (*facts)(const struct btf *b, struct facts *f);
+	const char *names[4];
+	size_t offs[4];	/* offsetof(struct facts, ...) of each name */
+};
+
+static const struct vendor vendors[] = {
+	{ "kvm_amd", "vcpu_svm", "SVM", "RELAY_KVM_AMD_BTF", "AMD", svm_facts,
+	  { "KVM_VCPU_SIZE", "OFF_VMCB", "OFF_VMCB02", "OFF_VMCB12_GPA" },
+	  { offsetof(struct facts, vcpu_size), offsetof(struct facts, vmcb),
+	    offsetof(struct facts, vmcb02), offsetof(struct facts, vmcb12_gpa) } },
+	{ "kvm_intel", "vcpu_vmx", "VMX", "RELAY_KVM_INTEL_BTF", "Intel", vmx_facts,
+	  { "KVM_VCPU_SIZE", "OFF_FAIL" },
+	  { offsetof(struct facts, vcpu_size), offsetof(struct facts, fail) } },
+};
+
+static void print_vendor(const struct vendor *v, const char *vmlinux_path,
+			 const struct btf *vmlinux, const char *path)
 {
 	struct facts f = { 0 };
-	struct btf amd;
+	unsigned int i;
+	struct btf b;
+	int ok;
 
-	printf("/* kvm_amd: struct vcpu_svm */\n");
+	printf("/* %s: struct %s */\n", v->mod, v->sname);
 	if (!why[0] && !path[0])
-		fail("no kvm_amd BTF found at build time: set RELAY_KVM_AMD_BTF=");
-	if (!why[0] && !btf_load(&amd, "kvm_amd", path, vmlinux) &&
-	    !svm_facts(&amd, &f)) {
+		fail("no %s BTF found at build time: set %s=", v->mod, v->var);
+	ok = !why[0] && !btf_load(&b, v->mod, path, vmlinux) && !v->facts(&b, &f);
+	if (ok) {
 		printf("/* from %s over %s */\n", path, vmlinux_path);
-		printf("#define RELAY_SVM_BTF_FACTS\t\t1\n");
-		printf("#define RELAY_SVM_BTF_MISSING\t\t\"\"\n");
-		printf("#define RELAY_SVM_BTF_SIZE\t\t%zuu\n", amd.size);
-		printf("#define RELAY_SVM_BTF_CRC32\t\t0x%08xu\n",
-		       crc32_ieee(amd.data, amd.size));
-		printf("#define RELAY_SVM_KVM_VCPU_SIZE\t\t%ldu\n", f.vcpu_size);
-		printf("#define RELAY_SVM_OFF_VMCB\t\t%ldu\n", f.vmcb);
-		printf("#define RELAY_SVM_OFF_VMCB02\t\t%ldu\n", f.vmcb02);
-		printf("#define RELAY_SVM_OFF_VMCB12_GPA\t%ldu\n", f.vmcb12_gpa);
-		return;
+		printf("#define RELAY_%s_BTF_MISSING\t\t\"\"\n", v->tag);
+		printf("#define RELAY_%s_BTF_SIZE\t\t%zuu\n", v->tag, b.size);
+		printf("#define RELAY_%s_BTF_CRC32\t\t0x%08xu\n", v->tag,
+		       crc32_ieee(b.data, b.size));
+	} else {
+		fprintf(stderr, "btf_facts: %s: kvm-hv-relay will refuse to load on %s\n",
+			why, v->cpu);
+		printf("#define RELAY_%s_BTF_MISSING\t\t\"%s\"\n", v->tag, c_string(why));
+		printf("#define RELAY_%s_BTF_SIZE\t\t0u\n#define RELAY_%s_BTF_CRC32\t\t0u\n",
+		       v->tag, v->tag);
 	}
-	fprintf(stderr, "btf_facts: %s: kvm-hv-relay will refuse to load on AMD\n", why);
-	printf("#define RELAY_SVM_BTF_FACTS\t\t0\n");
-	printf("#define RELAY_SVM_BTF_MISSING\t\t\"%s\"\n", c_string(why));
-	printf("#define RELAY_SVM_BTF_SIZE\t\t0u\n#define RELAY_SVM_BTF_CRC32\t\t0u\n"
-	       "#define RELAY_SVM_KVM_VCPU_SIZE\t\t0u\n#define RELAY_SVM_OFF_VMCB\t\t0u\n"
-	       "#define RELAY_SVM_OFF_VMCB02\t\t0u\n#define RELAY_SVM_OFF_VMCB12_GPA\t0u\n");
+	printf("#define RELAY_%s_BTF_FACTS\t\t%d\n", v->tag, ok);
+	for (i = 0; i < ARRAY_SIZE(v->names) && v->names[i]; i++)
+		printf("#define RELAY_%s_%s\t\t%ldu\n", v->tag, v->names[i],
+		       ok ? *(long *)((char *)&f + v->offs[i]) : 0L);
+	printf("\n");
 }
 
 int main(int argc, char **argv)
 {
 	char vmlinux_why[sizeof(why)] = "";
 	struct btf vmlinux;
+	unsigned int i;
 
 	printf("/* Generated by btf_facts: do not edit. */\n"
 	       "#ifndef KVM_HV_RELAY_SVM_BTF_H\n#define KVM_HV_RELAY_SVM_BTF_H\n\n");
-	if (argc != 4)
-		fail("usage: btf_facts <vmlinux BTF> <kvm BTF> <kvm_amd BTF>");
+	if (argc != 5)
+		fail("usage: btf_facts <vmlinux BTF> <kvm BTF> <kvm_amd BTF> <kvm_intel BTF>");
 	else if (!argv[1][0])
 		fail("no vmlinux BTF of the target kernel at build time: set RELAY_VMLINUX_BTF=");
 	else
 		btf_load(&vmlinux, "vmlinux", argv[1], NULL);
 	/* Without vmlinux's BTF, both parts fail for its reason. */
 	snprintf(vmlinux_why, sizeof(vmlinux_why), "%s", why);
-	print_kvm(argc == 4 ? argv[1] : "", &vmlinux, argc == 4 ? argv[2] : "");
-	snprintf(why, sizeof(why), "%s", vmlinux_why);
-	print_svm(argc == 4 ? argv[1] : "", &vmlinux, argc == 4 ? argv[3] : "");
-	printf("\n#endif\n");
+	print_kvm(argc == 5 ? argv[1] : "", &vmlinux, argc == 5 ? argv[2] : "");
+	for (i = 0; i < ARRAY_SIZE(vendors); i++) {
+		snprintf(why, sizeof(why), "%s", vmlinux_why);
+		print_vendor(&vendors[i], argc == 5 ? argv[1] : "", &vmlinux,
+			     argc == 5 ? argv[3 + i] : "");
+	}
+	printf("#endif\n");
 	return 0;
 }

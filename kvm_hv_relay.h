@@ -142,6 +142,15 @@ extern const struct relay_vendor relay_svm_vendor;
 int relay_btf_verify(const char *ctx, const char *name, u32 size, u32 crc,
 		     const char *what);
 int relay_kvm_verify(const char *ctx);
+/* What btf_facts read from a vendor module's BTF (svm_btf.h). */
+struct relay_vendor_btf {
+	const char *mod, *what, *missing;
+	bool facts;
+	u32 size, crc, vcpu_size;
+	u32 min_off;		/* the lowest offset the module reads at */
+};
+
+int relay_vendor_btf_verify(const char *ctx, const struct relay_vendor_btf *f);
 /* 4- or 5-level tables at @root whose entries on a walk must have @need. */
 struct relay_s2 {
 	u64 root;

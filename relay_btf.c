@@ -124,6 +124,34 @@ int relay_btf_verify(const char *ctx, const char *name, u32 size, u32 crc,
 	return 0;
 }
 
+/**
+ * relay_vendor_btf_verify() - do the vendor module's BTF facts hold here?
+ * @ctx: what the pr_err line on failure starts with
+ * @f: the facts btf_facts read from the vendor module's BTF at build time
+ *
+ * Offsets into KVM's private vendor vCPU struct (vcpu_svm, vcpu_vmx) hold
+ * for the vendor module whose BTF they were read from: check that the
+ * running one has exactly that BTF.  Run at load and whenever the vendor
+ * module is loaded anew, which may be another build of it.
+ *
+ * Return: 0, or an error after one pr_err line that says why.
+ */
+int relay_vendor_btf_verify(const char *ctx, const struct relay_vendor_btf *f)
+{
+	if (!f->facts) {
+		pr_err("%s: built without %s (%s)\n", ctx, f->what, f->missing);
+		return -EOPNOTSUPP;
+	}
+	/* Built against other headers than the BTF: the facts would lie. */
+	if (sizeof(struct kvm_vcpu) != f->vcpu_size ||
+	    sizeof(struct kvm_vcpu) > f->min_off) {
+		pr_err("%s: the %s BTF used at build time is not of the kernel built against (struct kvm_vcpu %u bytes there, %zu here)\n",
+		       ctx, f->mod, f->vcpu_size, sizeof(struct kvm_vcpu));
+		return -EOPNOTSUPP;
+	}
+	return relay_btf_verify(ctx, f->mod, f->size, f->crc, f->what);
+}
+
 /*
  * For both vendors, before the vendor's own checks: the layout of
  * struct kvm_vcpu, struct kvm and the memslots the headers gave the module

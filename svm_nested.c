@@ -261,27 +261,20 @@ static void relay_svm_special_hook(unsigned long ip, unsigned long parent_ip,
 	relay_decide_and_divert(fregs, relay_svm_l0_handles, relay_svm_fault_in);
 }
 
-/*
- * The offsets in svm_btf.h hold for the kvm_amd whose BTF they were read
- * from: check that the running kvm_amd has exactly that BTF.  Run at load
- * and whenever kvm_amd is loaded anew, which may be another build of it.
- */
 static int relay_svm_verify(const char *ctx)
 {
-	if (!RELAY_SVM_BTF_FACTS) {
-		pr_err("%s: built without kvm_amd's struct vcpu_svm layout (%s)\n",
-		       ctx, RELAY_SVM_BTF_MISSING);
-		return -EOPNOTSUPP;
-	}
-	if (sizeof(struct kvm_vcpu) != RELAY_SVM_KVM_VCPU_SIZE ||
-	    sizeof(struct kvm_vcpu) > RELAY_SVM_OFF_VMCB) {
-		pr_err("%s: the kvm_amd BTF used at build time is not of the kernel built against (struct kvm_vcpu %u bytes there, %zu here)\n",
-		       ctx, RELAY_SVM_KVM_VCPU_SIZE, sizeof(struct kvm_vcpu));
-		return -EOPNOTSUPP;
-	}
-	return relay_btf_verify(ctx, "kvm_amd", RELAY_SVM_BTF_SIZE,
-				RELAY_SVM_BTF_CRC32,
-				"kvm_amd's struct vcpu_svm layout");
+	static const struct relay_vendor_btf facts = {
+		.mod = "kvm_amd",
+		.what = "kvm_amd's struct vcpu_svm layout",
+		.missing = RELAY_SVM_BTF_MISSING,
+		.facts = RELAY_SVM_BTF_FACTS,
+		.size = RELAY_SVM_BTF_SIZE,
+		.crc = RELAY_SVM_BTF_CRC32,
+		.vcpu_size = RELAY_SVM_KVM_VCPU_SIZE,
+		.min_off = RELAY_SVM_OFF_VMCB,
+	};
+
+	return relay_vendor_btf_verify(ctx, &facts);
 }
 
 /*

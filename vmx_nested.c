@@ -197,12 +197,30 @@ static void relay_vmx_reflect_hook(unsigned long ip, unsigned long parent_ip,
 }
 
 /*
- * KVM running on Hyper-V (Azure, a Hyper-V host's nested virtualization)
- * may run its guests through the enlightened VMCS, where our VMREADs could
- * not see the exit: refuse there rather than guess.
+ * At load and whenever kvm_intel is loaded anew: the vcpu_vmx offset holds
+ * for the running kvm_intel, and the exit can be read with VMREAD.
  */
 static int relay_vmx_verify(const char *ctx)
 {
+	static const struct relay_vendor_btf facts = {
+		.mod = "kvm_intel",
+		.what = "kvm_intel's struct vcpu_vmx layout",
+		.missing = RELAY_VMX_BTF_MISSING,
+		.facts = RELAY_VMX_BTF_FACTS,
+		.size = RELAY_VMX_BTF_SIZE,
+		.crc = RELAY_VMX_BTF_CRC32,
+		.vcpu_size = RELAY_VMX_KVM_VCPU_SIZE,
+		.min_off = RELAY_VMX_OFF_FAIL,
+	};
+	int ret = relay_vendor_btf_verify(ctx, &facts);
+
+	if (ret)
+		return ret;
+	/*
+	 * KVM running on Hyper-V (Azure, a Hyper-V host's nested
+	 * virtualization) may run its guests through the enlightened VMCS,
+	 * where our VMREADs could not see the exit: refuse rather than guess.
+	 */
 	if (!relay_host_vmcs_readable(hypervisor_is_type(X86_HYPER_MS_HYPERV),
 				      ms_hyperv.hints)) {
 		pr_err("%s: KVM runs on Hyper-V with the enlightened VMCS recommended (hints 0x%x), where VMREAD and VMWRITE are unsupported\n",

@@ -7,8 +7,8 @@
 # the module for the chroot's own kernel headers; then let DKMS build and
 # install it for the test bed's trixie-backports (7.x) kernel, which is not
 # the running one, in an overlay over the test bed's trixie chroot, and
-# check that the build found kvm_amd's BTF facts and that the module is
-# compressed like that kernel's own.
+# check that the build found kvm_amd's and kvm_intel's BTF facts and that
+# the module is compressed like that kernel's own.
 #
 # Prints TAP ("ok N packaging/<name>"), the plan last; exits non-zero if
 # anything failed.  Needs root (debootstrap, chroot, mount).
@@ -431,14 +431,19 @@ backports_dkms() {
 		bp_umount; exec 8>&-
 		return
 	fi
-	# facts, not the fallback: real offsets read from this kernel's kvm-amd.ko
-	if grep -Eq '^#define RELAY_SVM_BTF_FACTS[[:space:]]+1$' "$BROOT/tmp/svm_btf.h" 2>/dev/null; then
-		ok backports/svm-btf-facts
-		grep -E '^/\* from|RELAY_SVM_(OFF|BTF_SIZE)' "$BROOT/tmp/svm_btf.h" | diag
-	else
-		fail backports/svm-btf-facts "$(grep -h -e MISSING -e btf_facts "$BROOT/tmp/svm_btf.h" \
-			"$BROOT/var/lib/dkms/kvm-hv-relay/$VERSION/$kver/x86_64/log/make.log" 2>/dev/null)"
-	fi
+	# facts, not the fallback: real offsets read from this kernel's
+	# kvm-amd.ko and kvm-intel.ko
+	for v in SVM VMX; do
+		t=backports/${v,,}-btf-facts
+		if grep -Eq "^#define RELAY_${v}_BTF_FACTS[[:space:]]+1\$" "$BROOT/tmp/svm_btf.h" 2>/dev/null; then
+			ok "$t"
+			grep -E "RELAY_${v}_(OFF|BTF_SIZE)" "$BROOT/tmp/svm_btf.h" | diag
+		else
+			fail "$t" "$(grep -h -e "${v}_BTF_MISSING" -e btf_facts "$BROOT/tmp/svm_btf.h" \
+				"$BROOT/var/lib/dkms/kvm-hv-relay/$VERSION/$kver/x86_64/log/make.log" 2>/dev/null)"
+		fi
+	done
+	grep -E '^/\* from' "$BROOT/tmp/svm_btf.h" | diag
 
 	if bp_root dkms install "kvm-hv-relay/$VERSION" -k "$kver" >>"$LOG.bp-dkms" 2>&1; then
 		ok backports/dkms-install

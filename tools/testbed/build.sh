@@ -43,11 +43,13 @@ else
 	mkdir -p "$B/mod"
 	mod_files | (cd "$REPO" && xargs -r -d '\n' cp --parents -t "$B/mod")
 	rc=0
-	# kvm_amd's private layout comes from BTF of the target kernel (see Kbuild)
+	# KVM's private layouts come from BTF of the target kernel (see Kbuild)
 	amdko=$(find -L "$KMODS/arch/x86/kvm" -name 'kvm-amd.ko*' | head -n1)
+	intelko=$(find -L "$KMODS/arch/x86/kvm" -name 'kvm-intel.ko*' | head -n1)
 	kvmko=$(find -L "$KMODS/arch/x86/kvm" -name 'kvm.ko*' | head -n1)
 	"${RUN[@]}" make -C "$KHDR" M="$B/mod" W=1 C=2 RELAY_VMLINUX_BTF="$VMLINUZ" \
-		RELAY_KVM_BTF="$kvmko" RELAY_KVM_AMD_BTF="$amdko" modules >"$B/logs/module.log" 2>&1 || rc=$?
+		RELAY_KVM_BTF="$kvmko" RELAY_KVM_AMD_BTF="$amdko" RELAY_KVM_INTEL_BTF="$intelko" \
+		modules >"$B/logs/module.log" 2>&1 || rc=$?
 	warn=$(grep -E ': (warning|error):|^(WARNING|ERROR):|: Warning:' "$B/logs/module.log" || true)
 	ko=$(find "$B/mod" -maxdepth 1 -name '*.ko' | head -n1)
 	[ -z "$ko" ] || cp "$ko" "$B/kvm_hv_relay.ko"
