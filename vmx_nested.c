@@ -66,11 +66,24 @@ failed:
 	return false;
 }
 
+/*
+ * A VM entry that VM-failed (VMfailValid) writes no exit information: the
+ * exit reason field still holds the previous exit's, e.g. the VMCALL that L1
+ * was given before it resumed L2 with a vmcs12 that hardware then refused.
+ * Like KVM, believe the field only when vcpu_vmx.fail (kvm_intel's BTF) says
+ * the entry did not fail; L1 then sees its late VM-Fail, as without us.
+ */
+static bool relay_vmx_entry_failed(struct kvm_vcpu *vcpu)
+{
+	return READ_ONCE(*((u8 *)vcpu + RELAY_VMX_OFF_FAIL));
+}
+
 static bool relay_vmx_hypercall_exit(struct kvm_vcpu *vcpu)
 {
 	unsigned long reason;
 
-	return relay_vmread(VM_EXIT_REASON, &reason) &&
+	return !relay_vmx_entry_failed(vcpu) &&
+	       relay_vmread(VM_EXIT_REASON, &reason) &&
 	       (u16)reason == EXIT_REASON_VMCALL &&
 	       !(reason & VMX_EXIT_REASONS_FAILED_VMENTRY);
 }
