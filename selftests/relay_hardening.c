@@ -11,11 +11,11 @@
  *    which function and which error, and the capability is not announced.
  *    On AMD kernels that have vmmcall_interception, that one (the module
  *    hooks it only where it exists).
- *  - AMD: kvm_amd reloaded with a BTF that is not the one the module was
- *    built against (a vcpu_svm member renamed; test bed:
- *    kvm_amd_btfmod.ko beside kvm_amd.ko): the module stays disarmed and
- *    says so; the genuine kvm_amd loaded again arms it, and a relayed post
- *    works end to end.
+ *  - The vendor module reloaded with a BTF that is not the one the module
+ *    was built against (a vcpu_svm or vcpu_vmx member renamed; test bed:
+ *    kvm_amd_btfmod.ko or kvm_intel_btfmod.ko beside the genuine one): the
+ *    module stays disarmed and says so; the genuine one loaded again arms
+ *    it, and a relayed post works end to end.
  *
  * The situations are staged with the test-only module relay_testmod
  * (selftests/kmod).  Each case runs in a child process; after each, the
@@ -52,7 +52,7 @@ static const char *relay_ko, *testmod_ko;
 static char mods_dir[512];
 static char vendor_mod[32];		/* kvm_intel or kvm_amd */
 
-/* kvm_amd's BTF as the kernel shows it, read when the genuine one is loaded. */
+/* The vendor module's BTF as the kernel shows it, read while the genuine one is loaded. */
 #define BTF_MAX		(4 << 20)
 static char *genuine_btf;
 static ssize_t genuine_btf_len;
@@ -71,19 +71,25 @@ static ssize_t read_all(const char *path, char *buf, size_t size)
 }
 
 /*
- * Is the kvm_amd loaded now the one whose BTF was read at the start?  The
+ * Is the vendor module loaded now the one whose BTF was read at the start?  The
  * buffer is on the heap: the selftest library loads the whole ELF image,
  * .bss included, into every VM's memory, and 4 MiB there leaves the VM no
  * room for its page tables.
  */
-static bool amd_btf_genuine(void)
+static void vendor_btf_path(char *buf, size_t size)
 {
-	char *now = malloc(BTF_MAX);
+	snprintf(buf, size, "/sys/kernel/btf/%s", vendor_mod);
+}
+
+static bool vendor_btf_genuine(void)
+{
+	char *now = malloc(BTF_MAX), path[64];
 	ssize_t n;
 	bool same;
 
 	TEST_ASSERT(now, "malloc");
-	n = read_all("/sys/kernel/btf/kvm_amd", now, BTF_MAX);
+	vendor_btf_path(path, sizeof(path));
+	n = read_all(path, now, BTF_MAX);
 	same = n == genuine_btf_len && !memcmp(now, genuine_btf, n);
 	free(now);
 	return same;
@@ -113,7 +119,7 @@ static bool restore(void)
 		ksft_print_msg("restore: rmmod %s: errno %d\n", TESTMOD, err);
 		ok = false;
 	}
-	if (!relay_mod_loaded(vendor_mod) || (is_amd() && !amd_btf_genuine())) {
+	if (!relay_mod_loaded(vendor_mod) || !vendor_btf_genuine()) {
 		if (relay_mod_loaded(vendor_mod) && (err = relay_mod_unload(vendor_mod))) {
 			ksft_print_msg("restore: rmmod %s: errno %d\n", vendor_mod, err);
 			ok = false;
@@ -258,18 +264,19 @@ static void test_vendor_btf_changed(void)
 	bool said = false;
 	int err, kmsg;
 
-	mod_path(path, sizeof(path), "kvm_amd_btfmod");
+	snprintf(line, sizeof(line), "%s_btfmod", vendor_mod);
+	mod_path(path, sizeof(path), line);
 	TEST_ASSERT(!access(path, R_OK), "%s missing", path);
-	TEST_ASSERT(genuine_btf_len > 0, "the genuine kvm_amd's BTF was not read");
+	TEST_ASSERT(genuine_btf_len > 0, "the genuine %s's BTF was not read", vendor_mod);
 
 	kmsg = relay_kmsg_open();
 	TEST_ASSERT(kmsg >= 0, "open /dev/kmsg: errno %d", errno);
 	unload(vendor_mod);
-	TEST_ASSERT(relay_state_value("armed") == 0, "still armed without kvm_amd");
+	TEST_ASSERT(relay_state_value("armed") == 0, "still armed without %s", vendor_mod);
 	err = relay_mod_load(path, "nested=1");
 	TEST_ASSERT(!err, "insmod %s: errno %d (%s)", path, err, strerror(err));
-	TEST_ASSERT(!amd_btf_genuine(),
-		    "/sys/kernel/btf/kvm_amd is the genuine one: the staging failed");
+	TEST_ASSERT(!vendor_btf_genuine(),
+		    "/sys/kernel/btf/%s is the genuine one: the staging failed", vendor_mod);
 	while (relay_kmsg_next(kmsg, line, sizeof(line))) {
 		if (strncmp(line, RELAY_MOD ":", strlen(RELAY_MOD ":")))
 			continue;
@@ -278,10 +285,10 @@ static void test_vendor_btf_changed(void)
 	}
 	close(kmsg);
 	TEST_ASSERT(relay_state_value("armed") == 0,
-		    "armed again on a kvm_amd with another BTF (armed: %ld)",
+		    "armed again on a %s with another BTF (armed: %ld)", vendor_mod,
 		    relay_state_value("armed"));
-	TEST_ASSERT(cap() == 0, "capability answers 0x%lx on a kvm_amd with another BTF",
-		    cap());
+	TEST_ASSERT(cap() == 0, "capability answers 0x%lx on a %s with another BTF",
+		    cap(), vendor_mod);
 	TEST_ASSERT(said, "no \"relay stays disarmed\" line from %s", RELAY_MOD);
 
 	/* The genuine one back: armed, announced, and it relays. */
@@ -289,12 +296,14 @@ static void test_vendor_btf_changed(void)
 	mod_path(path, sizeof(path), vendor_mod);
 	err = relay_mod_load(path, "nested=1");
 	TEST_ASSERT(!err, "insmod %s: errno %d (%s)", path, err, strerror(err));
-	TEST_ASSERT(amd_btf_genuine(), "the genuine kvm_amd's BTF changed on reload");
-	TEST_ASSERT(relay_state_value("armed") == 1, "not armed with the genuine kvm_amd");
+	TEST_ASSERT(vendor_btf_genuine(), "the genuine %s's BTF changed on reload", vendor_mod);
+	TEST_ASSERT(relay_state_value("armed") == 1, "not armed with the genuine %s",
+		    vendor_mod);
 	TEST_ASSERT(cap() == KVM_NESTED_HYPERV_RELAY_ALL,
-		    "capability answers 0x%lx with the genuine kvm_amd", cap());
+		    "capability answers 0x%lx with the genuine %s", cap(), vendor_mod);
 	relay_post_end_to_end(0x4242);
-	ksft_print_msg("disarmed with the other BTF; re-armed by the genuine kvm_amd, relayed post ok\n");
+	ksft_print_msg("disarmed with the other BTF; re-armed by the genuine %s, relayed post ok\n",
+		       vendor_mod);
 }
 
 /* --------------------------------------------------------------------------- */
@@ -302,13 +311,12 @@ static void test_vendor_btf_changed(void)
 struct hardening_case {
 	const char *name;
 	void (*fn)(void);
-	bool amd_only;
 };
 
 static const struct hardening_case cases[] = {
 	{ "relay_hardening_destroy_hook_shared", test_destroy_hook_shared },
 	{ "relay_hardening_hook_conflict_refused", test_hook_conflict },
-	{ "relay_hardening_vendor_btf_changed", test_vendor_btf_changed, true },
+	{ "relay_hardening_vendor_btf_changed", test_vendor_btf_changed },
 };
 
 static int run_child(void (*fn)(void))
@@ -357,19 +365,14 @@ int main(int argc, char *argv[])
 	if (f)
 		fclose(f);
 	TEST_ASSERT(vendor_mod[0], "no vendor in %s", RELAY_STATE_FILE);
-	if (is_amd()) {
-		genuine_btf = malloc(BTF_MAX);
-		TEST_ASSERT(genuine_btf, "malloc");
-		genuine_btf_len = read_all("/sys/kernel/btf/kvm_amd", genuine_btf, BTF_MAX);
-	}
+	genuine_btf = malloc(BTF_MAX);
+	TEST_ASSERT(genuine_btf, "malloc");
+	vendor_btf_path(line, sizeof(line));
+	genuine_btf_len = read_all(line, genuine_btf, BTF_MAX);
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		int status;
 
-		if (cases[i].amd_only && !is_amd()) {
-			ksft_test_result_skip("%s: AMD only (kvm_amd's BTF)\n", cases[i].name);
-			continue;
-		}
 		status = run_child(cases[i].fn);
 		ksft_test_result(status == KSFT_PASS, "%s\n", cases[i].name);
 		if (!restore()) {

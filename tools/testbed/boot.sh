@@ -119,11 +119,11 @@ if [ -e "$relay_ko" ]; then
 	cp "$relay_ko" "$R/lib/mods/kvm_hv_relay.ko"
 	for d in $(modinfo -F depends "$relay_ko" | tr ',' ' '); do addmod "$d"; done
 fi
-# selftests' test-only module (selftests/kmod) and, on AMD, a kvm_amd whose
-# BTF differs from the genuine one's (build.sh): never loaded by /init
+# selftests' test-only module (selftests/kmod) and a vendor module whose BTF
+# differs from the genuine one's (build.sh): never loaded by /init
 [ ! -e "$B/relay_testmod.ko" ] || cp "$B/relay_testmod.ko" "$R/lib/mods/relay_testmod.ko"
-[ $vendor != amd ] || [ ! -e "$B/kvm_amd_btfmod.ko" ] ||
-	cp "$B/kvm_amd_btfmod.ko" "$R/lib/mods/kvm_amd_btfmod.ko"
+[ ! -e "$B/kvm_${vendor}_btfmod.ko" ] ||
+	cp "$B/kvm_${vendor}_btfmod.ko" "$R/lib/mods/kvm_${vendor}_btfmod.ko"
 
 # --- test programs --------------------------------------------------------------
 is_vendor() { [ "$1" = any ] || [ "$1" = "$vendor" ]; }

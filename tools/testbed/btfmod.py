@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""btfmod.py <vmlinux .BTF> <kvm_amd .BTF> <out .BTF>
+"""btfmod.py <vmlinux .BTF> <module .BTF> <out .BTF> <struct>
 
-Write a copy of kvm_amd's BTF (split BTF over vmlinux's) in which one member
-name of struct vcpu_svm is renamed, keeping every length and offset: the
-first member whose name is kvm_amd's own string and is used by nothing else
-in kvm_amd's BTF gets a same-length name found nowhere in its strings.  The
-result is still valid BTF; only its bytes (and so its CRC) differ.  Prints
-"<old> <new>".  Used by build.sh for kvm_amd_btfmod.ko (relay_hardening).
+Write a copy of a vendor module's BTF (split BTF over vmlinux's) in which one
+member name of <struct> (vcpu_svm, vcpu_vmx) is renamed, keeping every
+length and offset: the first member whose name is the module's own string
+and is used by nothing else in its BTF gets a same-length name found nowhere
+in its strings.  The result is still valid BTF; only its bytes (and so its
+CRC) differ.  Prints "<old> <new>".  Used by build.sh for
+kvm_amd_btfmod.ko and kvm_intel_btfmod.ko (relay_hardening).
 """
 import struct
 import sys
@@ -30,6 +31,8 @@ def header(data):
 
 
 def main():
+    if len(sys.argv) != 5:
+        sys.exit(__doc__)
     base = open(sys.argv[1], 'rb').read()
     data = bytearray(open(sys.argv[2], 'rb').read())
     base_str_len = header(base)[4]
@@ -63,7 +66,7 @@ def main():
 
     local = set(bytes(data[strs_at:strs_at + str_len]).split(b'\0'))
     for name_off, members in structs:
-        if name(name_off) != 'vcpu_svm':
+        if name(name_off) != sys.argv[4]:
             continue
         for off in members:
             old = name(off)
@@ -80,7 +83,7 @@ def main():
             open(sys.argv[3], 'wb').write(data)
             print(old, new)
             return
-    sys.exit('btfmod: no struct vcpu_svm member with a name of its own')
+    sys.exit('btfmod: no struct %s member with a name of its own' % sys.argv[4])
 
 
 main()

@@ -128,45 +128,50 @@ else
 	cat "$B/testmod.tap"
 fi
 
-# --- kvm_amd_btfmod.ko: kvm_amd with one vcpu_svm member renamed in its BTF ---
-# For relay_hardening: a kvm_amd whose BTF is not the one the module was
-# built against (tools/testbed/btfmod.py).  objcopy drops the signature.
-amdko=$(find -L "$KMODS/arch/x86/kvm" -name 'kvm-amd.ko*' | head -n1)
-bmhash=$({ echo "$KVER"; sha256sum "$TB_DIR/build.sh" "$TB_DIR/btfmod.py" "$amdko" "$VMLINUZ"; } |
-	sha256sum | cut -c1-16)
-if [ "$(cat "$B/btfmod.hash" 2>/dev/null)" = "$bmhash" ] && [ -e "$B/btfmod.tap" ]; then
-	cat "$B/btfmod.tap"
-else
+# --- kvm_<vendor>_btfmod.ko: one vcpu_svm/vcpu_vmx member renamed in its BTF ---
+# For relay_hardening: a vendor module whose BTF is not the one the module
+# was built against (tools/testbed/btfmod.py).  objcopy drops the signature.
+btfmod() {	# btfmod <module> <struct>
+	local m=$1 s=$2 ko hash T rc=0 old new
+	ko=$(find -L "$KMODS/arch/x86/kvm" -name "${m//_/-}.ko*" | head -n1)
+	hash=$({ echo "$KVER"; sha256sum "$TB_DIR/build.sh" "$TB_DIR/btfmod.py" "$ko" "$VMLINUZ"; } |
+		sha256sum | cut -c1-16)
+	if [ "$(cat "$B/${m}_btfmod.hash" 2>/dev/null)" = "$hash" ] && [ -e "$B/${m}_btfmod.tap" ]; then
+		cat "$B/${m}_btfmod.tap"
+		return
+	fi
 	T=$B/btfmod
-	rm -rf "$T" "$B/kvm_amd_btfmod.ko"
+	rm -rf "$T" "$B/${m}_btfmod.ko"
 	mkdir -p "$T"
-	rc=0
 	{
-		case $amdko in
-		*.xz) xz -dc "$amdko" >"$T/kvm_amd.ko" ;;
-		*.zst) zstd -q -dc "$amdko" >"$T/kvm_amd.ko" ;;
-		*) cp "$amdko" "$T/kvm_amd.ko" ;;
+		case $ko in
+		*.xz) xz -dc "$ko" >"$T/$m.ko" ;;
+		*.zst) zstd -q -dc "$ko" >"$T/$m.ko" ;;
+		*) cp "$ko" "$T/$m.ko" ;;
 		esac
 		sh "$KSRC/scripts/extract-vmlinux" "$VMLINUZ" >"$T/vmlinux"
 		objcopy --dump-section .BTF="$T/vmlinux.btf" "$T/vmlinux" "$T/scratch"
-		objcopy --dump-section .BTF="$T/kvm_amd.btf" "$T/kvm_amd.ko" "$T/scratch"
-		/usr/bin/python3 "$TB_DIR/btfmod.py" "$T/vmlinux.btf" "$T/kvm_amd.btf" "$T/new.btf" >"$T/renamed"
-		objcopy --update-section .BTF="$T/new.btf" "$T/kvm_amd.ko" "$T/kvm_amd_btfmod.ko"
-		! grep -q 'Module signature appended' "$T/kvm_amd_btfmod.ko"
-	} >"$B/logs/btfmod.log" 2>&1 || rc=$?
+		objcopy --dump-section .BTF="$T/$m.btf" "$T/$m.ko" "$T/scratch"
+		/usr/bin/python3 "$TB_DIR/btfmod.py" "$T/vmlinux.btf" "$T/$m.btf" "$T/new.btf" "$s" \
+			>"$T/renamed"
+		objcopy --update-section .BTF="$T/new.btf" "$T/$m.ko" "$T/${m}_btfmod.ko"
+		! grep -q 'Module signature appended' "$T/${m}_btfmod.ko"
+	} >"$B/logs/${m}_btfmod.log" 2>&1 || rc=$?
 	if [ $rc -eq 0 ] && [ -s "$T/renamed" ]; then
-		cp "$T/kvm_amd_btfmod.ko" "$B/kvm_amd_btfmod.ko"
-		tap_ok "$name/build/kvm_amd_btfmod"
+		cp "$T/${m}_btfmod.ko" "$B/${m}_btfmod.ko"
+		tap_ok "$name/build/${m}_btfmod"
 		read -r old new <"$T/renamed"
-		echo "# struct vcpu_svm member $old renamed $new in kvm_amd's BTF"
+		echo "# struct $s member $old renamed $new in $m's BTF"
 	else
-		tap_fail "$name/build/kvm_amd_btfmod" "could not make it (log: ${B#"$REPO"/}/logs/btfmod.log)"
-		tail -n 5 "$B/logs/btfmod.log" | sed 's/^/#   /'
-	fi >"$B/btfmod.tap"
-	rm -f "$T/vmlinux" "$T/scratch"
-	echo "$bmhash" >"$B/btfmod.hash"
-	cat "$B/btfmod.tap"
-fi
+		tap_fail "$name/build/${m}_btfmod" "could not make it (log: ${B#"$REPO"/}/logs/${m}_btfmod.log)"
+		tail -n 5 "$B/logs/${m}_btfmod.log" | sed 's/^/#   /'
+	fi >"$B/${m}_btfmod.tap"
+	rm -rf "$T"
+	echo "$hash" >"$B/${m}_btfmod.hash"
+	cat "$B/${m}_btfmod.tap"
+}
+btfmod kvm_amd vcpu_svm
+btfmod kvm_intel vcpu_vmx
 
 # --- the e2e lane's L1-side VMM (tools/testbed/e2e/l1vmm.c), static ----------
 # Runs in L1's busybox initramfs; boot.sh --e2e copies it from here.
