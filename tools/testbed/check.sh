@@ -24,7 +24,7 @@ for l in $LANES; do case $l in matrix|e2e) ;; *) die "unknown lane '$l' (want ma
 # three authorised runs; bookworm (6.1 offers none) the unauthorised one, on
 # AMD only, as it asserts what happens without the module's involvement
 # (backports/amd is not one: its own 7.3.4 L1 panics at boot on QEMU TCG, and
-# with trixie's as L1 the guest hangs once the relay is attached, see
+# with trixie's as L1 the boot hung once in 18 rounds, see
 # Documentation/test-bed.rst)
 # With the matrix lane too (make check), only the QEMU ones: an e2e boot
 # under Bochs takes 10 to 14 minutes in a cold run, more than the budget of
