@@ -105,6 +105,29 @@ static bool is_amd(void)
 	return !strcmp(vendor_mod, "kvm_amd");
 }
 
+/* Unload @name if it is loaded; false (and a message) if that fails. */
+static bool restore_unload(const char *name)
+{
+	int err;
+
+	if (!relay_mod_loaded(name))
+		return true;
+	err = relay_mod_unload(name);
+	if (err)
+		ksft_print_msg("%s: rmmod %s: errno %d\n", __func__, name, err);
+	return !err;
+}
+
+/* Load @path with @params; false (and a message) if that fails. */
+static bool restore_load(const char *path, const char *params)
+{
+	int err = relay_mod_load(path, params);
+
+	if (err)
+		ksft_print_msg("%s: insmod %s: errno %d\n", __func__, path, err);
+	return !err;
+}
+
 /*
  * Back to the state the plan expects: no relay_testmod, the genuine vendor
  * module with nested=1, kvm_hv_relay loaded.  Returns false if it cannot.
@@ -112,29 +135,16 @@ static bool is_amd(void)
 static bool restore(void)
 {
 	char path[600];
-	bool ok = true;
-	int err;
+	bool ok;
 
-	if (relay_mod_loaded(TESTMOD) && (err = relay_mod_unload(TESTMOD))) {
-		ksft_print_msg("restore: rmmod %s: errno %d\n", TESTMOD, err);
-		ok = false;
-	}
+	ok = restore_unload(TESTMOD);
 	if (!relay_mod_loaded(vendor_mod) || !vendor_btf_genuine()) {
-		if (relay_mod_loaded(vendor_mod) && (err = relay_mod_unload(vendor_mod))) {
-			ksft_print_msg("restore: rmmod %s: errno %d\n", vendor_mod, err);
-			ok = false;
-		}
+		ok &= restore_unload(vendor_mod);
 		mod_path(path, sizeof(path), vendor_mod);
-		err = relay_mod_load(path, "nested=1");
-		if (err) {
-			ksft_print_msg("restore: insmod %s: errno %d\n", path, err);
-			ok = false;
-		}
+		ok &= restore_load(path, "nested=1");
 	}
-	if (!relay_mod_loaded(RELAY_MOD) && (err = relay_mod_load(relay_ko, ""))) {
-		ksft_print_msg("restore: insmod %s: errno %d\n", relay_ko, err);
-		ok = false;
-	}
+	if (!relay_mod_loaded(RELAY_MOD))
+		ok &= restore_load(relay_ko, "");
 	return ok;
 }
 
@@ -169,7 +179,8 @@ static void test_destroy_hook_shared(void)
 	unload(RELAY_MOD);
 	load_testmod("claim=kvm_arch_destroy_vm");
 	err = relay_mod_load(relay_ko, "");
-	TEST_ASSERT(!err, "insmod %s beside another IPMODIFY hook on kvm_arch_destroy_vm: errno %d (%s), want success",
+	TEST_ASSERT(!err,
+		    "insmod %s beside another IPMODIFY hook on kvm_arch_destroy_vm: errno %d (%s)",
 		    relay_ko, err, strerror(err));
 	TEST_ASSERT(cap() == KVM_NESTED_HYPERV_RELAY_ALL,
 		    "capability answers 0x%lx, want 0x%llx", cap(),
@@ -197,7 +208,7 @@ static bool kallsyms_has(const char *sym, const char *mod)
 
 	snprintf(want, sizeof(want), " %s\t[%s]", sym, mod);
 	while (f && !found && fgets(line, sizeof(line), f))
-		found = strstr(line, want) != NULL;
+		found = strstr(line, want);
 	if (f)
 		fclose(f);
 	return found;
@@ -281,7 +292,7 @@ static void test_vendor_btf_changed(void)
 		if (strncmp(line, RELAY_MOD ":", strlen(RELAY_MOD ":")))
 			continue;
 		ksft_print_msg("kernel: %s\n", line);
-		said |= strstr(line, "relay stays disarmed") != NULL;
+		said |= !!strstr(line, "relay stays disarmed");
 	}
 	close(kmsg);
 	TEST_ASSERT(relay_state_value("armed") == 0,

@@ -88,7 +88,7 @@ static void l1_code(void *nested, struct relay_l1 *l1)
 	GUEST_SYNC(SYNC_L1_GOT_VMCALL);
 
 	/* Authorised from now on (TLFS VP assist page, byte 32 bit 0). */
-	*(volatile u32 *)((u8 *)l1->vp_assist + 32) = 1;
+	WRITE_ONCE(*(u32 *)((u8 *)l1->vp_assist + 32), 1);
 	e = current_evmcs;
 	e->cpu_based_vm_exec_control |= CPU_BASED_TPR_SHADOW;
 	/* With CR8 exits KVM would drop the TPR shadow instead of failing. */
