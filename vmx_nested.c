@@ -6,8 +6,10 @@
  *
  * Exit information comes from our own VMREAD of the current VMCS, which is
  * vmcs02 while L2 runs, rather than from KVM's private struct vcpu_vmx whose
- * layout changes between releases.  The eVMCS and the EPT tables are L1
- * memory and are read through the VMM's mapping, as L1 wrote them.
+ * layout changes between releases; only whether the entry failed, which no
+ * VMCS field says, is read there, at the offset kvm_intel's BTF gives.  The
+ * eVMCS and the EPT tables are L1 memory and are read through the VMM's
+ * mapping, as L1 wrote them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
