@@ -144,11 +144,23 @@ int relay_btf_verify(const char *ctx, const char *name, u32 size, u32 crc,
 int relay_kvm_verify(const char *ctx);
 /* What btf_facts read from a vendor module's BTF (svm_btf.h). */
 struct relay_vendor_btf {
-	const char *mod, *what, *missing;
+	const char *mod, *sname, *missing;	/* "kvm_amd", "vcpu_svm" */
 	bool facts;
 	u32 size, crc, vcpu_size;
 	u32 min_off;		/* the lowest offset the module reads at */
 };
+
+/* A vendor's facts, from the RELAY_<tag>_* macros btf_facts wrote. */
+#define RELAY_VENDOR_BTF(tag, module, vcpu_struct, lowest_off) {	\
+	.mod = module,							\
+	.sname = vcpu_struct,						\
+	.missing = RELAY_##tag##_BTF_MISSING,				\
+	.facts = RELAY_##tag##_BTF_FACTS,				\
+	.size = RELAY_##tag##_BTF_SIZE,					\
+	.crc = RELAY_##tag##_BTF_CRC32,					\
+	.vcpu_size = RELAY_##tag##_KVM_VCPU_SIZE,			\
+	.min_off = lowest_off,						\
+}
 
 int relay_vendor_btf_verify(const char *ctx, const struct relay_vendor_btf *f);
 /* 4- or 5-level tables at @root whose entries on a walk must have @need. */

@@ -138,8 +138,11 @@ int relay_btf_verify(const char *ctx, const char *name, u32 size, u32 crc,
  */
 int relay_vendor_btf_verify(const char *ctx, const struct relay_vendor_btf *f)
 {
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s's struct %s layout", f->mod, f->sname);
 	if (!f->facts) {
-		pr_err("%s: built without %s (%s)\n", ctx, f->what, f->missing);
+		pr_err("%s: built without %s (%s)\n", ctx, what, f->missing);
 		return -EOPNOTSUPP;
 	}
 	/* Built against other headers than the BTF: the facts would lie. */
@@ -149,7 +152,7 @@ int relay_vendor_btf_verify(const char *ctx, const struct relay_vendor_btf *f)
 		       ctx, f->mod, f->vcpu_size, sizeof(struct kvm_vcpu));
 		return -EOPNOTSUPP;
 	}
-	return relay_btf_verify(ctx, f->mod, f->size, f->crc, f->what);
+	return relay_btf_verify(ctx, f->mod, f->size, f->crc, what);
 }
 
 /*

@@ -263,16 +263,8 @@ static void relay_svm_special_hook(unsigned long ip, unsigned long parent_ip,
 
 static int relay_svm_verify(const char *ctx)
 {
-	static const struct relay_vendor_btf facts = {
-		.mod = "kvm_amd",
-		.what = "kvm_amd's struct vcpu_svm layout",
-		.missing = RELAY_SVM_BTF_MISSING,
-		.facts = RELAY_SVM_BTF_FACTS,
-		.size = RELAY_SVM_BTF_SIZE,
-		.crc = RELAY_SVM_BTF_CRC32,
-		.vcpu_size = RELAY_SVM_KVM_VCPU_SIZE,
-		.min_off = RELAY_SVM_OFF_VMCB,
-	};
+	static const struct relay_vendor_btf facts =
+		RELAY_VENDOR_BTF(SVM, "kvm_amd", "vcpu_svm", RELAY_SVM_OFF_VMCB);
 
 	return relay_vendor_btf_verify(ctx, &facts);
 }

@@ -217,16 +217,8 @@ static void relay_vmx_reflect_hook(unsigned long ip, unsigned long parent_ip,
  */
 static int relay_vmx_verify(const char *ctx)
 {
-	static const struct relay_vendor_btf facts = {
-		.mod = "kvm_intel",
-		.what = "kvm_intel's struct vcpu_vmx layout",
-		.missing = RELAY_VMX_BTF_MISSING,
-		.facts = RELAY_VMX_BTF_FACTS,
-		.size = RELAY_VMX_BTF_SIZE,
-		.crc = RELAY_VMX_BTF_CRC32,
-		.vcpu_size = RELAY_VMX_KVM_VCPU_SIZE,
-		.min_off = RELAY_VMX_OFF_FAIL,
-	};
+	static const struct relay_vendor_btf facts =
+		RELAY_VENDOR_BTF(VMX, "kvm_intel", "vcpu_vmx", RELAY_VMX_OFF_FAIL);
 	int ret = relay_vendor_btf_verify(ctx, &facts);
 
 	if (ret)
