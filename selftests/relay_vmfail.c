@@ -107,10 +107,8 @@ static void l1_code(void *nested, struct relay_l1 *l1)
 static void run_case(u64 mask)
 {
 	struct kvm_vcpu *vcpu;
-	struct kvm_run *run;
+	struct relay_run r;
 	struct kvm_vm *vm;
-	struct ucall uc;
-	int syncs = 0;
 
 	vm = relay_l2_vm_create(&vcpu, l1_code, relay_post_l2_code);
 	relay_guest_ptr(vm, l1_saw)->resume_failed = ~0ULL;
@@ -119,34 +117,13 @@ static void run_case(u64 mask)
 	if (mask)
 		TEST_ASSERT(!relay_enable(vm, mask), "KVM_ENABLE_CAP(relay, 0x%llx)",
 			    (unsigned long long)mask);
-	run = vcpu->run;
-	for (;;) {
-		vcpu_run(vcpu);
-		TEST_ASSERT(run->exit_reason != KVM_EXIT_FAIL_ENTRY,
-			    "the VMM got KVM_EXIT_FAIL_ENTRY (hardware reason 0x%llx) for L1's VMRESUME: L1 never saw its VM-Fail",
-			    (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-		TEST_ASSERT(run->exit_reason != KVM_EXIT_HYPERV,
-			    "KVM_EXIT_HYPERV: L1's VMRESUME did not fail, the late VM-Fail was not staged");
-		TEST_ASSERT(run->exit_reason == KVM_EXIT_IO, "unexpected exit %u (%s)",
-			    run->exit_reason, exit_reason_str(run->exit_reason));
-		switch (get_ucall(vcpu, &uc)) {
-		case UCALL_SYNC:
-			TEST_ASSERT(uc.args[1] == SYNC_L1_GOT_VMCALL, "sync %lu",
-				    (unsigned long)uc.args[1]);
-			syncs++;
-			continue;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			break;
-		case UCALL_DONE:
-			break;
-		default:
-			TEST_FAIL("unknown ucall %lu", (unsigned long)uc.cmd);
-		}
-		break;
-	}
+	/* Any exit but I/O fails there, KVM_EXIT_FAIL_ENTRY included. */
+	relay_run_to_done(vcpu, 0, SYNC_L1_GOT_VMCALL, &r);
 	sync_global_from_guest(vm, l1_saw);
-	TEST_ASSERT(syncs == 1, "L1 got L2's post %d times, want once", syncs);
+	TEST_ASSERT(!r.hyperv_exits,
+		    "%d KVM_EXIT_HYPERV: L1's VMRESUME did not fail, the late VM-Fail was not staged",
+		    r.hyperv_exits);
+	TEST_ASSERT(r.l1_syncs == 1, "L1 got L2's post %d times, want once", r.l1_syncs);
 	TEST_ASSERT(l1_saw.resume_failed == 1,
 		    "L1's VMRESUME with an unmapped virtual-APIC page did not VM-fail");
 	TEST_ASSERT(l1_saw.insn_error == VMXERR_INVALID_CONTROL,
