@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Diff the shim's leaves against QEMU 7.2 and OpenVMM PR #3743 (TAP).
+
+usage: refcheck.py CLI [FIXTURE-DIR [ALLOW-LIST]]
+
+For every preset x vendor x nesting, runs "CLI show PRESET --json" against
+tests/fixtures/VENDOR-host.cpuid and compares:
+
+* the leaves with what QEMU builds for the same hv-* set (the shim's
+  "enabled" list, each name as -cpu hv-NAME), bit by bit;
+* the enabled set with what OpenVMM's preset of that name turns on.
+
+Every difference must be covered by an entry of differences.list, and every
+entry must hold in every case it names, so the list can neither miss a
+difference nor outlive one.  See that file for its format.
+"""
+
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+
+# No __pycache__ in the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hvref  # noqa: E402
+
+PRESETS = ("none", "default", "windows")
+VENDORS = ("intel", "amd")
+
+# Measured in the test bed's e2e lane: what Debian 12's QEMU 7.2 gave its L1
+# for hv-vpindex,hv-vapic,hv-time,hv-frequencies,hv-relaxed,hv-synic,
+# hv-tlbflush-direct, read back with CPUID inside L1.  Only these registers
+# were recorded.  The model must reproduce them.
+MEASURED_SPEC = "none+vpindex+vapic+time+frequencies+relaxed+synic+tlbflush_direct"
+MEASURED = {
+    (hvref.FEATURES, hvref.EBX): 0x30,
+    (hvref.FEATURES, hvref.EDX): 0x108,
+    (hvref.LIMITS, hvref.EAX): 0xFFFFFFFF,
+}
+
+
+class Tap:
+    def __init__(self):
+        self.n = self.passed = self.failed = 0
+
+    def result(self, good, name, diag=()):
+        self.n += 1
+        if good:
+            self.passed += 1
+            print("ok %d shim/ref/%s" % (self.n, name))
+        else:
+            self.failed += 1
+            print("not ok %d shim/ref/%s" % (self.n, name))
+        for line in diag:
+            print("# " + line)
+
+    def finish(self):
+        print("1..%d" % self.n)
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        return 0 if self.failed == 0 else 1
+
+
+class Entry:
+    """One line of differences.list."""
+
+    def __init__(self, lineno, words, reason):
+        self.lineno = lineno
+        self.cases = words[0].split(",")
+        self.ref = words[1]
+        self.key = words[2]
+        self.kind = words[5]
+        self.reason = reason
+        self.used = False
+        if self.ref not in ("qemu", "openvmm"):
+            raise ValueError("reference must be qemu or openvmm")
+        if self.kind not in ("justified", "bug"):
+            raise ValueError("kind must be justified or bug")
+        if not reason:
+            raise ValueError("no reason given")
+        if self.key.startswith("flag/"):
+            self.flag = self.key[5:]
+            self.shim, self.refv = words[3], words[4]
+            if {self.shim, self.refv} != {"on", "off"}:
+                raise ValueError("a flag entry is 'on off' or 'off on'")
+            self.leaf = None
+        else:
+            where, mask = self.key.split("/")
+            leaf, reg = where.split(".")
+            self.leaf = int(leaf, 16)
+            self.reg = hvref.REG_NAMES.index(reg)
+            self.mask = int(mask, 16)
+            self.shim, self.refv = int(words[3], 16), int(words[4], 16)
+            if (self.shim | self.refv) & ~self.mask:
+                raise ValueError("values outside the mask")
+            if self.shim == self.refv:
+                raise ValueError("no difference under the mask")
+
+    def names(self, case):
+        return any(fnmatch.fnmatchcase(case, c) for c in self.cases)
+
+    def __str__(self):
+        return "differences.list:%d %s %s" % (self.lineno, self.ref, self.key)
+
+
+def load_allow_list(path):
+    entries, errors = [], []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            words = line.split(None, 6)
+            try:
+                if len(words) < 7:
+                    raise ValueError("needs 7 fields")
+                entries.append(Entry(lineno, words[:6], words[6].strip()))
+            except ValueError as e:
+                errors.append("differences.list:%d: %s" % (lineno, e))
+    return entries, errors
+
+
+def spin_of(spec):
+    """The spinlock count the spec asks for, as QEMU's hv-spinlocks=."""
+    spin = hvref.SPIN_NEVER_NOTIFY
+    for tok in spec.split("+"):
+        if tok.startswith("spinlocks="):
+            spin = int(tok[10:], 0)
+    return spin
+
+
+def run_show(cli, spec, fixture, vendor, nested):
+    cmd = [cli, "show", spec, "--json", "--host-cpuid", fixture, "--vendor", vendor]
+    if nested:
+        cmd.append("--nested")
+    p = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if p.returncode != 0:
+        raise RuntimeError("%s: exit %d: %s" % (" ".join(cmd), p.returncode, p.stderr.strip()))
+    out = json.loads(p.stdout)
+    leaves = {int(k, 16): [int(v[r], 16) for r in hvref.REG_NAMES]
+              for k, v in out.get("leaves", {}).items()}
+    return out, leaves
+
+
+def qemu_diffs(shim, ref):
+    """{(leaf, reg): (shim value, qemu value)} where they differ."""
+    d = {}
+    for leaf in hvref.COMPARED_LEAVES:
+        a = shim.get(leaf, [0, 0, 0, 0])
+        b = ref.get(leaf, [0, 0, 0, 0])
+        for reg in range(4):
+            if a[reg] != b[reg]:
+                d[(leaf, reg)] = (a[reg], b[reg])
+    return d
+
+
+def check_case(case, shim_leaves, shim_enabled, qemu, openvmm, entries):
+    """Diagnostics for one case; empty means every difference is listed."""
+    diag = []
+    pending = qemu_diffs(shim_leaves, qemu)
+    for e in entries:
+        if not e.names(case) or e.ref != "qemu":
+            continue
+        a, b = pending.get((e.leaf, e.reg), (shim_leaves.get(e.leaf, [0] * 4)[e.reg],
+                                             qemu.get(e.leaf, [0] * 4)[e.reg]))
+        if a & e.mask == e.shim and b & e.mask == e.refv:
+            e.used = True
+            rest = (a & ~e.mask, b & ~e.mask)
+            if rest[0] == rest[1]:
+                pending.pop((e.leaf, e.reg), None)
+            else:
+                pending[(e.leaf, e.reg)] = (a & ~e.mask | b & e.mask, b)
+        else:
+            diag.append("%s does not hold: shim 0x%08x, QEMU 0x%08x under 0x%08x"
+                        % (e, a & e.mask, b & e.mask, e.mask))
+    for (leaf, reg), (a, b) in sorted(pending.items()):
+        diag.append("unlisted QEMU difference: 0x%08x.%s/0x%08x shim 0x%08x, QEMU 0x%08x"
+                    % (leaf, hvref.REG_NAMES[reg], a ^ b, a, b))
+
+    if openvmm is not None:
+        shim_on = hvref.shim_as_openvmm(shim_enabled, bool(shim_leaves))
+        flagdiff = {n: ("on" if n in shim_on else "off", "on" if n in openvmm else "off")
+                    for n in shim_on ^ openvmm}
+        for e in entries:
+            if not e.names(case) or e.ref != "openvmm":
+                continue
+            if flagdiff.get(e.flag) == (e.shim, e.refv):
+                e.used = True
+                del flagdiff[e.flag]
+            else:
+                diag.append("%s does not hold" % e)
+        for name, (a, b) in sorted(flagdiff.items()):
+            diag.append("unlisted OpenVMM difference: flag/%s shim %s, OpenVMM %s" % (name, a, b))
+    return diag
+
+
+def main(argv):
+    if len(argv) < 2:
+        print("usage: refcheck.py CLI [FIXTURE-DIR [ALLOW-LIST]]", file=sys.stderr)
+        return 2
+    here = os.path.dirname(os.path.abspath(__file__))
+    cli = argv[1]
+    fixdir = argv[2] if len(argv) > 2 else os.path.join(here, "..", "fixtures")
+    allow = argv[3] if len(argv) > 3 else os.path.join(here, "differences.list")
+    tap = Tap()
+
+    entries, errors = load_allow_list(allow)
+    tap.result(not errors, "allow-list-syntax", errors)
+
+    # The model against the measurement, before it judges anything else.
+    flags = set(MEASURED_SPEC.split("+")[1:])
+    model = hvref.qemu_leaves(flags)
+    diag = ["0x%08x.%s: model 0x%08x, measured 0x%08x"
+            % (leaf, hvref.REG_NAMES[reg], model.get(leaf, [0] * 4)[reg], want)
+            for (leaf, reg), want in sorted(MEASURED.items())
+            if model.get(leaf, [0] * 4)[reg] != want]
+    tap.result(not diag, "qemu-model-vs-measured", diag)
+
+    cases = []
+    for preset in PRESETS:
+        for vendor in VENDORS:
+            for nested in (False, True):
+                cases.append(("%s-%s-%s" % (preset, vendor, "nested" if nested else "flat"),
+                              preset, vendor, nested, True))
+    for vendor in VENDORS:
+        cases.append(("measured-%s-nested" % vendor, MEASURED_SPEC, vendor, True, False))
+
+    names = [c[0] for c in cases]
+    for case, spec, vendor, nested, with_openvmm in cases:
+        fixture = os.path.join(fixdir, "%s-host.cpuid" % vendor)
+        try:
+            with open(fixture, encoding="utf-8") as f:
+                _, host = hvref.parse_host(f.read())
+            out, leaves = run_show(cli, spec, fixture, vendor, nested)
+            qemu = hvref.qemu_leaves(out["enabled"], spin_of(spec), host)
+            openvmm = hvref.openvmm_flags(spec, nested, host) if with_openvmm else None
+            diag = check_case(case, leaves, out["enabled"], qemu, openvmm, entries)
+        except (OSError, ValueError, RuntimeError, KeyError, hvref.Refused) as e:
+            diag = ["%s: %s" % (type(e).__name__, e)]
+        tap.result(not diag, case, diag)
+
+    diag = []
+    for e in entries:
+        if not any(e.names(n) for n in names):
+            diag.append("%s names no case" % e)
+        elif not e.used:
+            diag.append("%s matches no difference any more: remove it" % e)
+    tap.result(not diag, "allow-list-current", diag)
+    return tap.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
