@@ -200,7 +200,7 @@ static int check_relay(struct ctx *c)
 			    "KVM_CHECK_EXTENSION(0x%x) = 0: KVM does not answer the relay capability (module not loaded, or its hooks are not armed: see dmesg)",
 			    KVM_CAP_NESTED_HYPERV_HCALL_RELAY);
 	return item(c, true, "relay", "supported mask 0x%llx (%s)", (unsigned long long)mask,
-	     relay_mask_str(mask, buf, sizeof(buf)));
+	     hvr_relay_mask_str(mask, buf, sizeof(buf)));
 }
 
 static int check_hv_cpuid(struct ctx *c)
@@ -303,13 +303,13 @@ int cmd_check(int argc, char **argv)
 			print_help("check");
 			return 0;
 		case ':':
-			return usage_error("check: '%s' needs a value", argv[optind - 1]);
+			return usage_error("check: '%s' needs a value", esc(argv[optind - 1]));
 		default:
-			return usage_error("check: unknown option '%s'", argv[optind - 1]);
+			return usage_error("check: unknown option '%s'", esc(argv[optind - 1]));
 		}
 	}
 	if (optind < argc)
-		return usage_error("check: unexpected '%s'", argv[optind]);
+		return usage_error("check: unexpected '%s'", esc(argv[optind]));
 
 	check_kernel(&c);
 	check_module(&c);

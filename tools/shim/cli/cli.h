@@ -30,9 +30,14 @@ int cmd_host_cpuid(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
 
-/* "post,signal" -> mask; also "all", "none" and plain numbers. */
-int parse_relay_mask(const char *s, uint64_t *mask);
-/* "post, signal" for a mask; @buf of at least 64 bytes. */
-const char *relay_mask_str(uint64_t mask, char *buf, unsigned int size);
+/*
+ * User text fit for a message: control and non-ASCII bytes as \xHH.  The
+ * result lives in one of a few static buffers, so several may be used in
+ * one printf.
+ */
+const char *esc(const char *s);
+/* A decimal number 0..@max for an option; a message and EXIT_USAGE if not. */
+int parse_option_number(const char *opt, const char *s, long long min, long long max,
+			long long *out);
 
 #endif

@@ -10,6 +10,10 @@
 
 #include "cli.h"
 
+#ifndef HVR_VERSION
+#error "HVR_VERSION comes from the Makefile (RELAY_VERSION in kvm_hv_relay.c)"
+#endif
+
 static const char help_intro[] =
 "Usage: " PROG " COMMAND [OPTIONS]\n"
 "\n"
@@ -24,6 +28,7 @@ static const char help_intro[] =
 "  relay ACTION       enable, disable or inspect the relay of a running VMM\n"
 "  host-cpuid         print what KVM offers, in the fixture format\n"
 "  help [COMMAND]     this text, or one command's\n"
+"  --version          the version of this program\n"
 "\n"
 "Run '" PROG " help COMMAND' or '" PROG " COMMAND --help' for details.\n"
 "The manual page kvm-hv-relay(1) has all of it in one place.\n";
@@ -36,7 +41,11 @@ static const char help_spec[] =
 "  TOKEN    := NAME | no_NAME | spinlocks=<n>\n"
 "\n"
 "  Tokens apply left to right; the last word on a flag wins.  <n> is decimal\n"
-"  or 0x-hex, 0xfff..0xffffffff; 0xffffffff means never notify (the default).\n"
+"  (a leading zero is no octal marker: 017777 is 17777) or 0x-hex,\n"
+"  0xfff..0xffffffff; 0xffffffff means never notify (the default), and\n"
+"  spinlocks alone with it shows the guest no Hyper-V, as in QEMU.\n"
+"  OpenVMM's hv= names work too: vp_index, vp_runtime (vpindex, runtime), and\n"
+"  hypercall, reference_tsc_page, which are always granted (no_ is refused).\n"
 "\n"
 "  Presets:\n"
 "    none      nothing: the guest sees plain KVM, no Hyper-V leaves at all\n"
@@ -144,7 +153,12 @@ static const char help_relay[] =
 "  --pid PID   the VMM process\n"
 "  --fd FD     its VM fd number, when it has more than one VM\n"
 "  --mask MASK comma-separated classes: post (HvPostMessage), signal\n"
-"              (HvSignalEvent), all, none, or a number; default post,signal\n"
+"              (HvSignalEvent), all, none, or a number (decimal or 0x-hex);\n"
+"              default post,signal\n"
+"\n"
+"PID and FD are decimal and at most 2147483647.  The process is pinned with\n"
+"pidfd_open(2) before /proc/PID/fd is read, so a pid that is reused meanwhile\n"
+"is noticed rather than acted on.\n"
 "\n"
 "Exit status: 0 done, 1 refused or failed, 2 usage.\n";
 
@@ -152,8 +166,10 @@ static const char help_host_cpuid[] =
 "Usage: " PROG " host-cpuid [--vendor intel|amd]\n"
 "\n"
 "Print what KVM_GET_SUPPORTED_HV_CPUID on /dev/kvm returns, as lines\n"
-"'FUNCTION INDEX EAX EBX ECX EDX' after a 'vendor' line: the format of\n"
-"--host-cpuid and of the test fixtures.\n";
+"'FUNCTION INDEX EAX EBX ECX EDX' after a 'vendor' line (intel, amd or\n"
+"unknown): the format of --host-cpuid and of the test fixtures.  --host-cpuid\n"
+"refuses a file without leaves 0x40000000..0x40000005 and the last leaf\n"
+"0x40000000 EAX names: an empty or cut file is not a host.\n";
 
 static const char help_tail[] =
 "Files:\n"
@@ -161,14 +177,18 @@ static const char help_tail[] =
 "  /sys/module/kvm_hv_relay/version     module version\n"
 "  /sys/kernel/debug/kvm/PID-FD/hv_relay  per-VM relay counters\n"
 "\n"
-"Exit status: 0 success, 1 refused/not ready/failed, 2 usage error.\n";
+"Messages show control and non-ASCII bytes of what you typed as \\xHH.\n"
+"\n"
+"Exit status: 0 success, 1 refused/not ready/failed, 2 usage error (also\n"
+"for 'help' on an unknown COMMAND).\n";
 
 bool is_help(const char *arg)
 {
 	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
 }
 
-void print_help(const char *topic)
+/* Return: false for a topic there is no help on. */
+static bool print_topic(const char *topic)
 {
 	if (!topic) {
 		fputs(help_intro, stdout);
@@ -197,8 +217,58 @@ void print_help(const char *topic)
 	} else if (!strcmp(topic, "host-cpuid")) {
 		fputs(help_host_cpuid, stdout);
 	} else {
-		fputs(help_intro, stdout);
+		return false;
 	}
+	return true;
+}
+
+void print_help(const char *topic)
+{
+	print_topic(topic);
+}
+
+const char *esc(const char *s)
+{
+	static char bufs[4][160];
+	static unsigned int next;
+	char *b = bufs[next++ % ARRAY_SIZE(bufs)];
+	size_t o = 0;
+
+	for (; *s && o + 5 < sizeof(bufs[0]); s++) {
+		unsigned char c = (unsigned char)*s;
+
+		/* A terminal acts on control bytes; a message must not pass them on. */
+		if (c < 0x20 || c >= 0x7f)
+			o += (size_t)snprintf(b + o, sizeof(bufs[0]) - o, "\\x%02x", c);
+		else
+			b[o++] = (char)c;
+	}
+	b[o] = '\0';
+	return b;
+}
+
+int parse_option_number(const char *opt, const char *s, long long min, long long max,
+			long long *out)
+{
+	unsigned long long v = 0;
+	const char *p = s;
+	bool range = false;
+
+	/* strtol would take blanks and a sign, and wrap or clamp what overflows. */
+	if (!*p)
+		return usage_error("%s: '' is not a number", opt);
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return usage_error("%s: '%s' is not a number", opt, esc(s));
+		if (v > (unsigned long long)max)
+			range = true;
+		else
+			v = v * 10 + (unsigned long long)(*p - '0');
+	}
+	if (range || v > (unsigned long long)max || (long long)v < min)
+		return usage_error("%s: %s is out of range (%lld to %lld)", opt, esc(s), min, max);
+	*out = (long long)v;
+	return 0;
 }
 
 int usage_error(const char *fmt, ...)
@@ -235,8 +305,16 @@ int main(int argc, char **argv)
 		print_help(NULL);
 		return 0;
 	}
+	if (!strcmp(cmd, "--version")) {
+		printf(PROG " %s\n", HVR_VERSION);
+		return 0;
+	}
 	if (!strcmp(cmd, "help")) {
-		print_help(argc > 2 ? argv[2] : NULL);
+		if (argc > 3)
+			return usage_error("help: one COMMAND only; '%s' is extra", esc(argv[3]));
+		if (!print_topic(argc > 2 ? argv[2] : NULL))
+			return usage_error("help: no help on '%s' (show, check, relay, host-cpuid or spec)",
+					   esc(argv[2]));
 		return 0;
 	}
 	if (!strcmp(cmd, "show"))
@@ -247,5 +325,5 @@ int main(int argc, char **argv)
 		return cmd_relay(argc - 1, argv + 1);
 	if (!strcmp(cmd, "host-cpuid"))
 		return cmd_host_cpuid(argc - 1, argv + 1);
-	return usage_error("unknown command '%s'", cmd);
+	return usage_error("unknown command '%s'", esc(cmd));
 }

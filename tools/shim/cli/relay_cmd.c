@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,71 +17,12 @@
 
 #define MAX_VM_FDS	16
 
-static const struct {
-	const char *name;
-	uint64_t mask;
-} classes[] = {
-	{ "post",	HVR_RELAY_POST_MESSAGE },
-	{ "signal",	HVR_RELAY_SIGNAL_EVENT },
-	{ "all",	HVR_RELAY_ALL },
-	{ "none",	0 },
-};
-
-int parse_relay_mask(const char *s, uint64_t *mask)
-{
-	char buf[128], *tok, *save = NULL, *end;
-	unsigned long long v;
-	unsigned int i;
-	uint64_t m = 0;
-
-	if (!*s || strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	if (s[0] >= '0' && s[0] <= '9') {
-		errno = 0;
-		v = strtoull(s, &end, 0);
-		if (*end || errno)
-			return -EINVAL;
-		*mask = v;
-		return 0;
-	}
-	memcpy(buf, s, strlen(s) + 1);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		for (i = 0; i < ARRAY_SIZE(classes); i++) {
-			if (!strcmp(tok, classes[i].name))
-				break;
-		}
-		if (i == ARRAY_SIZE(classes))
-			return -EINVAL;
-		m |= classes[i].mask;
-	}
-	*mask = m;
-	return 0;
-}
-
-const char *relay_mask_str(uint64_t mask, char *buf, unsigned int size)
-{
-	uint64_t rest = mask & ~HVR_RELAY_ALL;
-	size_t len = 0;
-
-	buf[0] = '\0';
-	if (!mask)
-		snprintf(buf, size, "none");
-	if (mask & HVR_RELAY_POST_MESSAGE)
-		len += snprintf(buf + len, size - len, "post");
-	if (mask & HVR_RELAY_SIGNAL_EVENT && len < size)
-		len += snprintf(buf + len, size - len, "%ssignal", len ? "," : "");
-	if (rest && len < size)
-		snprintf(buf + len, size - len, "%sunknown 0x%llx", len ? "," : "",
-			 (unsigned long long)rest);
-	return buf;
-}
-
-static int pick_fd(pid_t pid, int want, int *fd)
+static int pick_fd(int pidfd, pid_t pid, int want, int *fd)
 {
 	int fds[MAX_VM_FDS], n, i;
 	struct hvr_error err;
 
-	n = hvr_vm_fds(pid, fds, MAX_VM_FDS, &err);
+	n = hvr_vm_fds_pidfd(pidfd, pid, fds, MAX_VM_FDS, &err);
 	if (n < 0)
 		return fail("%s", err.msg);
 	if (n > MAX_VM_FDS)
@@ -129,7 +71,7 @@ static void print_counters(pid_t pid, int target_fd)
 }
 
 /* The VM's own mask, through the device; a note instead when it cannot. */
-static void print_vm_mask(pid_t pid, int target_fd)
+static void print_vm_mask(int pidfd, pid_t pid, int target_fd)
 {
 	struct hvr_error err;
 	bool has_state;
@@ -137,7 +79,7 @@ static void print_vm_mask(pid_t pid, int target_fd)
 	int fd, dev, ret;
 	char buf[64];
 
-	fd = hvr_vm_fd_grab(pid, target_fd, &err);
+	fd = hvr_vm_fd_grab_pidfd(pidfd, pid, target_fd, &err);
 	if (fd < 0) {
 		printf("mask: unknown: %s\n", err.msg);
 		return;
@@ -153,10 +95,10 @@ static void print_vm_mask(pid_t pid, int target_fd)
 		printf("mask: 0x0 (none; the relay was never enabled for this VM)\n");
 	else
 		printf("mask: 0x%llx (%s)\n", (unsigned long long)mask,
-		       relay_mask_str(mask, buf, sizeof(buf)));
+		       hvr_relay_mask_str(mask, buf, sizeof(buf)));
 }
 
-static int relay_status(pid_t pid, int target_fd)
+static int relay_status(int pidfd, pid_t pid, int target_fd)
 {
 	struct hvr_error err;
 	uint64_t supported;
@@ -177,8 +119,8 @@ static int relay_status(pid_t pid, int target_fd)
 		return 0;
 	}
 	printf("supported: 0x%llx (%s)\n", (unsigned long long)supported,
-	       relay_mask_str(supported, buf, sizeof(buf)));
-	print_vm_mask(pid, target_fd);
+	       hvr_relay_mask_str(supported, buf, sizeof(buf)));
+	print_vm_mask(pidfd, pid, target_fd);
 	print_counters(pid, target_fd);
 	return 0;
 }
@@ -196,40 +138,39 @@ int cmd_relay(int argc, char **argv)
 	};
 	uint64_t mask = HVR_RELAY_ALL;
 	bool have_mask = false;
-	int want_fd = -1, target_fd = -1, fd, dev, opt, ret;
+	int target_fd = -1, fd, dev, opt, ret, pidfd;
+	long long pid = -1, want_fd = -1;
 	struct hvr_error err;
 	enum action act;
 	const char *a;
 	char buf[64];
-	long pid = -1;
-	char *end;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
-			pid = strtol(optarg, &end, 10);
-			if (*end || pid <= 0)
-				return usage_error("--pid: '%s' is not a process id", optarg);
+			/* pid_t is an int: a larger number would wrap to another pid. */
+			ret = parse_option_number("--pid", optarg, 1, INT_MAX, &pid);
+			if (ret)
+				return ret;
 			break;
 		case 'f':
-			want_fd = (int)strtol(optarg, &end, 10);
-			if (*end || want_fd < 0)
-				return usage_error("--fd: '%s' is not an fd number", optarg);
+			ret = parse_option_number("--fd", optarg, 0, INT_MAX, &want_fd);
+			if (ret)
+				return ret;
 			break;
 		case 'm':
-			if (parse_relay_mask(optarg, &mask))
-				return usage_error("--mask: '%s' is not post, signal, all, none, a comma list of them, or a number",
-						   optarg);
+			if (hvr_relay_mask_parse(optarg, &mask, &err))
+				return usage_error("--mask: %s", err.msg);
 			have_mask = true;
 			break;
 		case 'h':
 			print_help("relay");
 			return 0;
 		case ':':
-			return usage_error("relay: '%s' needs a value", argv[optind - 1]);
+			return usage_error("relay: '%s' needs a value", esc(argv[optind - 1]));
 		default:
-			return usage_error("relay: unknown option '%s'", argv[optind - 1]);
+			return usage_error("relay: unknown option '%s'", esc(argv[optind - 1]));
 		}
 	}
 	if (optind >= argc)
@@ -242,9 +183,9 @@ int cmd_relay(int argc, char **argv)
 	else if (!strcmp(a, "status"))
 		act = STATUS;
 	else
-		return usage_error("relay: '%s' is not enable, disable or status", a);
+		return usage_error("relay: '%s' is not enable, disable or status", esc(a));
 	if (optind < argc)
-		return usage_error("relay: unexpected '%s'", argv[optind]);
+		return usage_error("relay: unexpected '%s'", esc(argv[optind]));
 	if (pid < 0)
 		return usage_error("relay %s: which VMM? (--pid PID)", a);
 	if (have_mask && act != ENABLE)
@@ -252,14 +193,20 @@ int cmd_relay(int argc, char **argv)
 	if (act == DISABLE)
 		mask = 0;
 
-	ret = pick_fd((pid_t)pid, want_fd, &target_fd);
-	if (ret)
+	/* From here on the pidfd names the process; the number may be reused. */
+	pidfd = hvr_pidfd_open((pid_t)pid, &err);
+	if (pidfd < 0)
+		return fail("%s", err.msg);
+	ret = pick_fd(pidfd, (pid_t)pid, (int)want_fd, &target_fd);
+	if (!ret && act == STATUS)
+		ret = relay_status(pidfd, (pid_t)pid, target_fd);
+	if (ret || act == STATUS) {
+		close(pidfd);
 		return ret;
+	}
 
-	if (act == STATUS)
-		return relay_status((pid_t)pid, target_fd);
-
-	fd = hvr_vm_fd_grab((pid_t)pid, target_fd, &err);
+	fd = hvr_vm_fd_grab_pidfd(pidfd, (pid_t)pid, target_fd, &err);
+	close(pidfd);
 	if (fd < 0)
 		return fail("%s", err.msg);
 	dev = hvr_relay_dev_open(&err);
@@ -268,11 +215,11 @@ int cmd_relay(int argc, char **argv)
 		close(dev);
 	close(fd);
 	if (ret)
-		return fail("pid %ld, VM fd %d: %s", pid, target_fd, err.msg);
+		return fail("pid %lld, VM fd %d: %s", pid, target_fd, err.msg);
 	if (mask)
-		printf("relay enabled for pid %ld, VM fd %d: mask 0x%llx (%s)\n", pid, target_fd,
-		       (unsigned long long)mask, relay_mask_str(mask, buf, sizeof(buf)));
+		printf("relay enabled for pid %lld, VM fd %d: mask 0x%llx (%s)\n", pid, target_fd,
+		       (unsigned long long)mask, hvr_relay_mask_str(mask, buf, sizeof(buf)));
 	else
-		printf("relay disabled for pid %ld, VM fd %d\n", pid, target_fd);
+		printf("relay disabled for pid %lld, VM fd %d\n", pid, target_fd);
 	return 0;
 }

@@ -274,7 +274,8 @@ int cmd_show(int argc, char **argv)
 			break;
 		case 'v':
 			if (parse_vendor(optarg, &vendor))
-				return usage_error("--vendor: '%s' is neither intel nor amd", optarg);
+				return usage_error("--vendor: '%s' is neither intel nor amd",
+						   esc(optarg));
 			have_vendor = true;
 			break;
 		case 'f':
@@ -287,9 +288,9 @@ int cmd_show(int argc, char **argv)
 			print_help("show");
 			return 0;
 		case ':':
-			return usage_error("show: '%s' needs a value", argv[optind - 1]);
+			return usage_error("show: '%s' needs a value", esc(argv[optind - 1]));
 		default:
-			return usage_error("show: unknown option '%s'", argv[optind - 1]);
+			return usage_error("show: unknown option '%s'", esc(argv[optind - 1]));
 		}
 	}
 	if (optind >= argc)
@@ -297,15 +298,15 @@ int cmd_show(int argc, char **argv)
 	spec_text = argv[optind++];
 	if (optind < argc)
 		return usage_error("show: one SPEC only; '%s' is extra (join tokens with '+')",
-				   argv[optind]);
+				   esc(argv[optind]));
 
 	if (hvr_spec_parse(spec_text, &spec, &err))
-		return fail("spec '%s': %s", spec_text, err.msg);
+		return fail("spec '%s': %s", esc(spec_text), err.msg);
 	ret = load_host(file, have_vendor, vendor, &host);
 	if (ret)
 		return ret;
 	if (hvr_resolve(&spec, &host, nested, &cfg, &err))
-		return fail("spec '%s': %s", spec_text, err.msg);
+		return fail("spec '%s': %s", esc(spec_text), err.msg);
 	n = hvr_cpuid_build(&cfg, ent, HVR_CPUID_MAX_LEAVES, &err);
 	if (n < 0)
 		return fail("%s", err.msg);
@@ -321,10 +322,10 @@ int cmd_show(int argc, char **argv)
 
 int cmd_host_cpuid(int argc, char **argv)
 {
+	char text[HVR_HOST_MAX_LEAVES * 64 + 32];
 	struct hvr_host host;
 	enum hvr_vendor vendor = HVR_VENDOR_UNKNOWN;
 	bool have_vendor = false;
-	unsigned int i;
 	int i_arg, ret;
 
 	for (i_arg = 1; i_arg < argc; i_arg++) {
@@ -335,23 +336,21 @@ int cmd_host_cpuid(int argc, char **argv)
 		if (!strcmp(argv[i_arg], "--vendor") && i_arg + 1 < argc) {
 			if (parse_vendor(argv[++i_arg], &vendor))
 				return usage_error("--vendor: '%s' is neither intel nor amd",
-						   argv[i_arg]);
+						   esc(argv[i_arg]));
 			have_vendor = true;
 			continue;
 		}
-		return usage_error("host-cpuid: unexpected '%s'", argv[i_arg]);
+		return usage_error("host-cpuid: unexpected '%s'", esc(argv[i_arg]));
 	}
 	ret = load_host(NULL, have_vendor, vendor, &host);
 	if (ret)
 		return ret;
+	/* The library's own format, so that --host-cpuid always reads it back. */
+	if (hvr_host_format(&host, text, sizeof(text)) >= (int)sizeof(text))
+		return fail("host-cpuid: %u leaves do not fit in %zu bytes", host.nent,
+			    sizeof(text));
 	printf("# KVM_GET_SUPPORTED_HV_CPUID (system ioctl on /dev/kvm)\n");
 	printf("# function   index      eax        ebx        ecx        edx\n");
-	printf("vendor %s\n", hvr_vendor_name(host.vendor));
-	for (i = 0; i < host.nent; i++) {
-		const struct kvm_cpuid_entry2 *e = &host.ent[i];
-
-		printf("0x%08x 0x%x 0x%08x 0x%08x 0x%08x 0x%08x\n", e->function, e->index,
-		       e->eax, e->ebx, e->ecx, e->edx);
-	}
+	fputs(text, stdout);
 	return 0;
 }

@@ -175,7 +175,7 @@ const char *hvr_flag_name(enum hvr_flag flag);
 
 /**
  * hvr_flag_lookup() - the enlightenment a spec name stands for
- * @name: the name, e.g. "tlbflush_ext"
+ * @name: the name, e.g. "tlbflush_ext", or an OpenVMM alias ("vp_index")
  *
  * Return: the flag, or -ENOENT.
  */
@@ -221,8 +221,12 @@ uint64_t hvr_flag_deps(enum hvr_flag flag);
 
 /**
  * hvr_spec_parse() - parse an enlightenment spec
- * @text: "[preset][+token]...", tokens "name", "no_name", "spinlocks=<n>";
- *	NULL or "" means "default"
+ * @text: "[preset][+token]...", tokens "name", "no_name", "spinlocks=<n>"
+ *	(<n> decimal or 0x-hex, a leading zero does not mean octal);
+ *	NULL or "" means "default".  OpenVMM's names are accepted too:
+ *	"vp_index" and "vp_runtime" for vpindex and runtime, and "hypercall"
+ *	and "reference_tsc_page", which are always granted (their "no_" forms
+ *	are refused)
  * @spec: filled on success
  * @err: optional; receives a message naming the offending token
  *
@@ -275,15 +279,29 @@ int hvr_host_query(int fd, struct hvr_host *host, struct hvr_error *err);
 /**
  * hvr_host_parse() - read a host description from text
  * @text: lines "FUNCTION INDEX EAX EBX ECX EDX" (numbers in C syntax),
- *	optionally "vendor intel|amd"; '#' starts a comment
+ *	optionally "vendor intel|amd|unknown"; '#' starts a comment
  * @host: filled on success; vendor is HVR_VENDOR_UNKNOWN unless stated
  * @err: optional; names the line
  *
- * This is the fixture format tests use and "kvm-hv-relay host-cpuid" prints.
+ * This is the fixture format tests use and hvr_host_format() (so
+ * "kvm-hv-relay host-cpuid") prints.  The text must be a whole
+ * KVM_GET_SUPPORTED_HV_CPUID answer: leaves 0x40000000..0x40000005 and the
+ * last leaf 0x40000000 EAX names, each (function, index) once.
  *
  * Return: 0, -EINVAL or -E2BIG.
  */
 int hvr_host_parse(const char *text, struct hvr_host *host, struct hvr_error *err);
+
+/**
+ * hvr_host_format() - a host description as hvr_host_parse() reads it
+ * @host: the host
+ * @buf: output, NUL-terminated when @size > 0
+ * @size: its size; 64 bytes per leaf and 32 more always suffice
+ *
+ * Return: the length of the whole text, as snprintf(): @size or more means
+ * it was cut.
+ */
+int hvr_host_format(const struct hvr_host *host, char *buf, size_t size);
 
 /**
  * hvr_host_load() - hvr_host_parse() on a file's contents
@@ -321,8 +339,10 @@ bool hvr_host_offers(const struct hvr_host *host, enum hvr_flag flag);
  * @max: its size; HVR_CPUID_MAX_LEAVES always suffices
  * @err: optional
  *
- * With no enlightenment enabled (enforce_cpuid alone does not count) the
- * guest sees no Hyper-V at all and the count is 0.
+ * With no enlightenment enabled the guest sees no Hyper-V at all and the
+ * count is 0; enforce_cpuid does not count, nor does spinlocks with the
+ * never-notify count (as QEMU, which shows Hyper-V for hv-spinlocks only
+ * when it is not 0xffffffff).
  * Otherwise the leaves are 0x40000000..0x4000000A ("Microsoft Hv"), plus
  * 0x40000080..0x40000082 with syndbg, sorted by function.
  *
@@ -481,30 +501,92 @@ int hvr_relay_get_mask(int dev_fd, int vm_fd, uint64_t *mask, bool *has_state,
 		       struct hvr_error *err);
 
 /**
- * hvr_vm_fds() - the KVM VM fds a process holds
+ * hvr_relay_mask_parse() - a relay mask as a user writes it
+ * @text: "post", "signal", "all", "none", a comma list of them ("post,signal"),
+ *	or a number (decimal or 0x-hex, at most 64 bits)
+ * @mask: receives the HVR_RELAY_* bits
+ * @err: optional; names what is wrong, e.g. an empty class in ","
+ *
+ * A number is passed on as is: the module refuses classes it does not know.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int hvr_relay_mask_parse(const char *text, uint64_t *mask, struct hvr_error *err);
+
+/**
+ * hvr_relay_mask_str() - "post,signal", "none", ... for a mask
+ * @mask: HVR_RELAY_* bits; others are shown as "unknown 0x..."
+ * @buf: output
+ * @size: its size; 64 always suffices
+ *
+ * Return: @buf.
+ */
+const char *hvr_relay_mask_str(uint64_t mask, char *buf, size_t size);
+
+/**
+ * hvr_pidfd_open() - pidfd_open(2), with its errors explained
  * @pid: the process
- * @fds: receives the fd numbers, as seen by @pid, ascending
+ * @err: optional
+ *
+ * Take the pidfd first and go through it (hvr_vm_fds_pidfd(),
+ * hvr_vm_fd_grab_pidfd()): a pid number alone may be recycled for another
+ * process between two calls.
+ *
+ * Return: the pidfd (close it when done), or a negative errno (-ESRCH: no
+ * such process).
+ */
+int hvr_pidfd_open(pid_t pid, struct hvr_error *err);
+
+/**
+ * hvr_vm_fds_pidfd() - the KVM VM fds of the process behind a pidfd
+ * @pidfd: from hvr_pidfd_open(@pid)
+ * @pid: the process's number, to find it in /proc
+ * @fds: receives the fd numbers, as seen by the process, ascending
  * @max: size of @fds
  * @err: optional
  *
- * Scans /proc/@pid/fd for links to "anon_inode:kvm-vm".
+ * Scans /proc/@pid/fd for links to "anon_inode:kvm-vm", then checks through
+ * @pidfd that the process is still alive: only then was /proc/@pid its own.
  *
- * Return: how many there are (may exceed @max), or a negative errno.
+ * Return: how many there are (may exceed @max), -ESRCH if the process exited
+ * meanwhile, or another negative errno.
+ */
+int hvr_vm_fds_pidfd(int pidfd, pid_t pid, int *fds, unsigned int max, struct hvr_error *err);
+
+/**
+ * hvr_vm_fds() - hvr_vm_fds_pidfd() with a pidfd of its own
+ * @pid: the process
+ * @fds: as hvr_vm_fds_pidfd()
+ * @max: size of @fds
+ * @err: optional
+ *
+ * Return: as hvr_vm_fds_pidfd(), or hvr_pidfd_open()'s error.
  */
 int hvr_vm_fds(pid_t pid, int *fds, unsigned int max, struct hvr_error *err);
 
 /**
- * hvr_vm_fd_grab() - duplicate another process's fd into this one
- * @pid: the process
- * @target_fd: the fd number in @pid
+ * hvr_vm_fd_grab_pidfd() - duplicate another process's fd into this one
+ * @pidfd: from hvr_pidfd_open(@pid)
+ * @pid: the process's number, for messages
+ * @target_fd: the fd number in the process
  * @err: optional; EPERM is explained (ptrace rights / CAP_SYS_PTRACE)
  *
- * Uses pidfd_open() and pidfd_getfd() (Linux >= 5.6).  The new fd refers to
- * the same VM, but stock KVM fails VM ioctls on it with EIO because the
- * caller's mm is not the VM's: use it to name the VM, e.g. to
- * hvr_relay_set_mask(), not for KVM_ENABLE_CAP.
+ * Uses pidfd_getfd() (Linux >= 5.6).  The new fd refers to the same VM, but
+ * stock KVM fails VM ioctls on it with EIO because the caller's mm is not the
+ * VM's: use it to name the VM, e.g. to hvr_relay_set_mask(), not for
+ * KVM_ENABLE_CAP.
  *
  * Return: the new fd (close it when done), or a negative errno.
+ */
+int hvr_vm_fd_grab_pidfd(int pidfd, pid_t pid, int target_fd, struct hvr_error *err);
+
+/**
+ * hvr_vm_fd_grab() - hvr_vm_fd_grab_pidfd() with a pidfd of its own
+ * @pid: the process
+ * @target_fd: the fd number in @pid
+ * @err: optional
+ *
+ * Return: as hvr_vm_fd_grab_pidfd(), or hvr_pidfd_open()'s error.
  */
 int hvr_vm_fd_grab(pid_t pid, int target_fd, struct hvr_error *err);
 

@@ -142,9 +142,13 @@ int hvr_cpuid_build(const struct hvr_config *cfg, struct kvm_cpuid_entry2 *ent,
 
 	/*
 	 * No enlightenment, no Hyper-V: the guest keeps seeing plain KVM.
-	 * enforce_cpuid is KVM's business, not something the guest sees.
+	 * enforce_cpuid is KVM's business, not something the guest sees, and a
+	 * spinlock count of "never notify" tells the guest nothing: QEMU's
+	 * hyperv_enabled() (target/i386/kvm/kvm.c) likewise wants a hv-* feature
+	 * or hv-spinlocks other than 0xffffffff before it shows "Microsoft Hv".
 	 */
-	if (!(cfg->flags & ~F(ENFORCE_CPUID)))
+	if (!(cfg->flags & ~(F(ENFORCE_CPUID) | F(SPINLOCKS))) &&
+	    !(HAS(cfg, SPINLOCKS) && cfg->spin_count != HVR_SPIN_NEVER_NOTIFY))
 		return 0;
 	if (HAS(cfg, SYNDBG))
 		n += 3;

@@ -6,6 +6,7 @@
 #include <cpuid.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +58,11 @@ static const struct flag_host flag_host[HVR_NR_FLAGS] = {
 	[HVR_STIMER_DIRECT] = {
 		{ REQ(HV_CPUID_FEATURES, HVR_EDX, HV_DIRECT_SYNTHETIC_TIMERS) },
 		"0x40000003 EDX bit 19, direct synthetic timers" },
+	/* The guest is told to use ex processor masks with it, so the host must offer them. */
 	[HVR_TLBFLUSH] = {
-		{ REQ(HV_CPUID_ENLIGHTENMENT_INFO, HVR_EAX, HV_USE_HYPERCALL_FOR_REMOTE_FLUSH) },
-		"0x40000004 EAX bit 2, remote flush hypercalls" },
+		{ REQ(HV_CPUID_ENLIGHTENMENT_INFO, HVR_EAX,
+		      HV_USE_HYPERCALL_FOR_REMOTE_FLUSH | HV_USE_EX_PROCESSOR_MASKS) },
+		"0x40000004 EAX bits 2 and 11, remote flush hypercalls" },
 	[HVR_TLBFLUSH_EXT] = {
 		{ REQ(HV_CPUID_FEATURES, HVR_EDX, HV_EXTENDED_GVA_RANGES_FOR_FLUSH) },
 		"0x40000003 EDX bit 14, extended GVA ranges for flush" },
@@ -80,10 +83,12 @@ static const struct flag_host flag_host[HVR_NR_FLAGS] = {
 	[HVR_REENLIGHTENMENT] = {
 		{ REQ(HV_CPUID_FEATURES, HVR_EAX, HV_ACCESS_REENLIGHTENMENT_CONTROLS) },
 		"0x40000003 EAX bit 13, reenlightenment controls" },
+	/* KVM reports both or neither; QEMU asks for the recommendation. */
 	[HVR_EVMCS] = {
 		{ { .function = HV_CPUID_NESTED_FEATURES, .reg = HVR_EAX,
-		    .mask = HV_ENLIGHTENED_VMCS_VERSION_MASK, .any = true } },
-		"0x4000000A EAX bits 0-15, eVMCS version; kvm_intel nested=1?" },
+		    .mask = HV_ENLIGHTENED_VMCS_VERSION_MASK, .any = true },
+		  REQ(HV_CPUID_ENLIGHTENMENT_INFO, HVR_EAX, HV_USE_VMCS_ENLIGHTENMENTS) },
+		"0x4000000A EAX bits 0-15, eVMCS version, and 0x40000004 EAX bit 14; kvm_intel nested=1?" },
 	[HVR_EMSR_BITMAP] = {
 		{ REQ(HV_CPUID_NESTED_FEATURES, HVR_EAX, HV_NESTED_ENLIGHTENED_MSR_BITMAP) },
 		"0x4000000A EAX bit 19, enlightened MSR bitmap" },
@@ -93,9 +98,11 @@ static const struct flag_host flag_host[HVR_NR_FLAGS] = {
 	[HVR_XMM_INPUT] = {
 		{ REQ(HV_CPUID_FEATURES, HVR_EDX, HV_XMM_REGISTERS_FOR_FAST_HYPERCALL) },
 		"0x40000003 EDX bit 4, XMM fast hypercall input" },
+	/* QEMU asks for the debug MSRs; the guest is also shown 0x40000082. */
 	[HVR_SYNDBG] = {
-		{ REQ(HV_CPUID_SYNDBG_PLATFORM_CAPS, HVR_EAX, HV_SYNDBG_ALLOW_KERNEL_DEBUGGING) },
-		"0x40000082 EAX bit 1, synthetic debugger" },
+		{ REQ(HV_CPUID_FEATURES, HVR_EDX, HV_DEBUG_REGS_AVAILABLE),
+		  REQ(HV_CPUID_SYNDBG_PLATFORM_CAPS, HVR_EAX, HV_SYNDBG_ALLOW_KERNEL_DEBUGGING) },
+		"0x40000003 EDX bit 11 and 0x40000082 EAX bit 1, synthetic debugger" },
 	[HVR_NO_NONARCH_CORESHARING] = {
 		{ REQ(HV_CPUID_ENLIGHTENMENT_INFO, HVR_EAX, HV_NO_NON_ARCH_CORE_SHARING) },
 		"0x40000004 EAX bit 18, no non-architectural core sharing (SMT off)" },
@@ -224,6 +231,7 @@ static int parse_line(const char *line, unsigned int lineno, struct hvr_host *h,
 {
 	struct kvm_cpuid_entry2 e = { 0 };
 	const char *p = line;
+	char shown[64];
 	uint32_t v[6];
 	unsigned int i;
 
@@ -235,13 +243,17 @@ static int parse_line(const char *line, unsigned int lineno, struct hvr_host *h,
 		p += 6;
 		while (*p == ' ' || *p == '\t')
 			p++;
+		/* "unknown" is what host-cpuid prints for a CPU it cannot place. */
 		if (!strcmp(p, "intel"))
 			h->vendor = HVR_VENDOR_INTEL;
 		else if (!strcmp(p, "amd"))
 			h->vendor = HVR_VENDOR_AMD;
+		else if (!strcmp(p, "unknown"))
+			h->vendor = HVR_VENDOR_UNKNOWN;
 		else
-			return hvr_fail(err, -EINVAL, "line %u: unknown vendor '%s' (intel or amd)",
-					lineno, p);
+			return hvr_fail(err, -EINVAL,
+					"line %u: unknown vendor '%s' (intel, amd or unknown)", lineno,
+					hvr_printable(p, strlen(p), shown, sizeof(shown)));
 		return 0;
 	}
 	for (i = 0; i < ARRAY_SIZE(v); i++) {
@@ -255,6 +267,12 @@ static int parse_line(const char *line, unsigned int lineno, struct hvr_host *h,
 	if (h->nent >= HVR_HOST_MAX_LEAVES)
 		return hvr_fail(err, -E2BIG, "line %u: more than %u leaves", lineno,
 				HVR_HOST_MAX_LEAVES);
+	/* Two dumps pasted together would otherwise be read as the first. */
+	for (i = 0; i < h->nent; i++) {
+		if (h->ent[i].function == v[0] && h->ent[i].index == v[1])
+			return hvr_fail(err, -EINVAL, "line %u: leaf 0x%08x index %u again",
+					lineno, v[0], v[1]);
+	}
 	e.function = v[0];
 	e.index = v[1];
 	e.eax = v[2];
@@ -266,6 +284,33 @@ static int parse_line(const char *line, unsigned int lineno, struct hvr_host *h,
 bad:
 	return hvr_fail(err, -EINVAL, "line %u: expected 'FUNCTION INDEX EAX EBX ECX EDX'",
 			lineno);
+}
+
+/*
+ * Every KVM_GET_SUPPORTED_HV_CPUID answer since the ioctl exists (Linux 5.0)
+ * has 0x40000000..0x40000005, and 0x40000000 EAX names its last leaf, which
+ * is there too.  Anything less is an empty or cut file, and resolving against
+ * it would quietly drop every enlightenment.
+ */
+static int check_whole(const struct hvr_host *h, struct hvr_error *err)
+{
+	const struct kvm_cpuid_entry2 *base;
+	uint32_t f;
+
+	if (!h->nent)
+		return hvr_fail(err, -EINVAL,
+				"no CPUID leaves: expected KVM_GET_SUPPORTED_HV_CPUID as 'kvm-hv-relay host-cpuid' prints it");
+	for (f = HV_CPUID_VENDOR_AND_MAX_FUNCTIONS; f <= HV_CPUID_IMPLEMENTATION_LIMITS; f++) {
+		if (!hvr_host_leaf(h, f))
+			return hvr_fail(err, -EINVAL,
+					"no leaf 0x%08x, which every KVM reports (truncated?)", f);
+	}
+	base = hvr_host_leaf(h, HV_CPUID_VENDOR_AND_MAX_FUNCTIONS);
+	if (!hvr_host_leaf(h, base->eax))
+		return hvr_fail(err, -EINVAL,
+				"leaf 0x40000000 names 0x%08x as the last leaf, which is missing (truncated?)",
+				base->eax);
+	return 0;
 }
 
 int hvr_host_parse(const char *text, struct hvr_host *host, struct hvr_error *err)
@@ -302,29 +347,64 @@ int hvr_host_parse(const char *text, struct hvr_host *host, struct hvr_error *er
 			break;
 		p = nl + 1;
 	}
+	ret = check_whole(&h, err);
+	if (ret)
+		return ret;
 	*host = h;
 	return 0;
 }
 
+static void put(char *buf, size_t size, size_t *len, const char *fmt, ...) HVR_PRINTF(4, 5);
+
+static void put(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(*len < size ? buf + *len : NULL, *len < size ? size - *len : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*len += (size_t)n;
+}
+
+int hvr_host_format(const struct hvr_host *host, char *buf, size_t size)
+{
+	size_t len = 0;
+	unsigned int i;
+
+	if (size)
+		buf[0] = '\0';
+	put(buf, size, &len, "vendor %s\n", hvr_vendor_name(host->vendor));
+	for (i = 0; i < host->nent && i < HVR_HOST_MAX_LEAVES; i++) {
+		const struct kvm_cpuid_entry2 *e = &host->ent[i];
+
+		put(buf, size, &len, "0x%08x 0x%x 0x%08x 0x%08x 0x%08x 0x%08x\n", e->function,
+		    e->index, e->eax, e->ebx, e->ecx, e->edx);
+	}
+	return (int)len;
+}
+
 int hvr_host_load(const char *path, struct hvr_host *host, struct hvr_error *err)
 {
-	char buf[32768];
+	char buf[32768], shown[HVR_ERR_MSG_MAX];
 	size_t n;
 	FILE *f;
 	int ret;
 
+	hvr_printable(path, strlen(path), shown, sizeof(shown));
 	f = fopen(path, "r");
 	if (!f)
-		return hvr_fail(err, -errno, "%s: %s", path, strerror(errno));
+		return hvr_fail(err, -errno, "%s: %s", shown, strerror(errno));
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	if (ferror(f)) {
 		ret = -EIO;
 		fclose(f);
-		return hvr_fail(err, ret, "%s: read error", path);
+		return hvr_fail(err, ret, "%s: read error", shown);
 	}
 	if (n == sizeof(buf) - 1 && fgetc(f) != EOF) {
 		fclose(f);
-		return hvr_fail(err, -EFBIG, "%s: larger than %zu bytes", path, sizeof(buf) - 1);
+		return hvr_fail(err, -EFBIG, "%s: larger than %zu bytes", shown, sizeof(buf) - 1);
 	}
 	fclose(f);
 	buf[n] = '\0';
@@ -333,7 +413,7 @@ int hvr_host_load(const char *path, struct hvr_host *host, struct hvr_error *err
 		char msg[HVR_ERR_MSG_MAX];
 
 		memcpy(msg, err->msg, sizeof(msg));
-		return hvr_fail(err, ret, "%s: %s", path, msg);
+		return hvr_fail(err, ret, "%s: %s", shown, msg);
 	}
 	return ret;
 }

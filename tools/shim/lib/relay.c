@@ -4,8 +4,9 @@
  * module's /dev/kvm_hv_relay, which accepts such a fd.
  */
 #include <dirent.h>
-#include <fcntl.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,12 +153,138 @@ int hvr_relay_get_mask(int dev_fd, int vm_fd, uint64_t *mask, bool *has_state,
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	uint64_t mask;
+} relay_classes[] = {
+	{ "post",	HVR_RELAY_POST_MESSAGE },
+	{ "signal",	HVR_RELAY_SIGNAL_EVENT },
+	{ "all",	HVR_RELAY_ALL },
+	{ "none",	0 },
+};
+
+#define CLASS_LIST	"post, signal, all, none, a comma list of them, or a number"
+
+static int relay_class(const char *s, size_t len, uint64_t *mask, struct hvr_error *err)
+{
+	char shown[96];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(relay_classes); i++) {
+		if (strlen(relay_classes[i].name) == len && !memcmp(relay_classes[i].name, s, len)) {
+			*mask |= relay_classes[i].mask;
+			return 0;
+		}
+	}
+	return hvr_fail(err, -EINVAL, "'%s' is not a relay class (" CLASS_LIST ")",
+			hvr_printable(s, len, shown, sizeof(shown)));
+}
+
+int hvr_relay_mask_parse(const char *text, uint64_t *mask, struct hvr_error *err)
+{
+	char shown[96];
+	const char *p = text;
+	uint64_t m = 0;
+	int ret;
+
+	if (!text || !*text)
+		return hvr_fail(err, -EINVAL, "empty relay mask (" CLASS_LIST ")");
+	hvr_printable(text, strlen(text), shown, sizeof(shown));
+	if (text[0] >= '0' && text[0] <= '9') {
+		ret = hvr_parse_u64(text, strlen(text), &m);
+		if (ret == -ERANGE)
+			return hvr_fail(err, -EINVAL, "'%s': a relay mask has 64 bits", shown);
+		if (ret)
+			return hvr_fail(err, -EINVAL, "'%s' is not a number", shown);
+		*mask = m;
+		return 0;
+	}
+	/* Each comma separates two classes: ",", "post," or "post,,signal" lack one. */
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (!len)
+			return hvr_fail(err, -EINVAL, "'%s': a class is missing around a comma",
+					shown);
+		ret = relay_class(p, len, &m, err);
+		if (ret)
+			return ret;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	*mask = m;
+	return 0;
+}
+
+const char *hvr_relay_mask_str(uint64_t mask, char *buf, size_t size)
+{
+	uint64_t rest = mask & ~HVR_RELAY_ALL;
+	size_t len = 0;
+	int n;
+
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	if (!mask) {
+		snprintf(buf, size, "none");
+		return buf;
+	}
+	if (mask & HVR_RELAY_POST_MESSAGE) {
+		n = snprintf(buf, size, "post");
+		len = n > 0 ? (size_t)n : 0;
+	}
+	if ((mask & HVR_RELAY_SIGNAL_EVENT) && len < size) {
+		n = snprintf(buf + len, size - len, "%ssignal", len ? "," : "");
+		len += n > 0 ? (size_t)n : 0;
+	}
+	if (rest && len < size)
+		snprintf(buf + len, size - len, "%sunknown 0x%llx", len ? "," : "",
+			 (unsigned long long)rest);
+	return buf;
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
 }
 
+int hvr_pidfd_open(pid_t pid, struct hvr_error *err)
+{
+	int fd;
+
+	if (pid <= 0)
+		return hvr_fail(err, -EINVAL, "pid %d is not a process id", (int)pid);
+	fd = (int)syscall(__NR_pidfd_open, pid, 0);
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOSYS)
+		return hvr_fail(err, -ENOSYS, "pidfd_open: %s (needs Linux 5.3 or later)",
+				strerror(ENOSYS));
+	return hvr_fail(err, -errno, "pidfd_open(%d): %s", (int)pid, strerror(errno));
+}
+
+/* A pidfd polls readable once its process has exited; it never names another. */
+static bool pidfd_exited(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL));
+}
+
 int hvr_vm_fds(pid_t pid, int *fds, unsigned int max, struct hvr_error *err)
+{
+	int pidfd = hvr_pidfd_open(pid, err), ret;
+
+	if (pidfd < 0)
+		return pidfd;
+	ret = hvr_vm_fds_pidfd(pidfd, pid, fds, max, err);
+	close(pidfd);
+	return ret;
+}
+
+static int scan_fds(pid_t pid, int *fds, unsigned int max, struct hvr_error *err)
 {
 	char dir[64], link[64];
 	unsigned int n = 0;
@@ -198,18 +325,44 @@ int hvr_vm_fds(pid_t pid, int *fds, unsigned int max, struct hvr_error *err)
 	return (int)n;
 }
 
+int hvr_vm_fds_pidfd(int pidfd, pid_t pid, int *fds, unsigned int max, struct hvr_error *err)
+{
+	int ret = scan_fds(pid, fds, max, err);
+
+	/*
+	 * The pid named the pidfd's process when the pidfd was opened; if that
+	 * process is still there after the scan, its number cannot have gone to
+	 * another one in between, so the fds read are its own.
+	 */
+	if (pidfd_exited(pidfd))
+		return hvr_fail(err, -ESRCH,
+				"pid %d exited during the scan of its fds (its number may now be another process's)",
+				(int)pid);
+	return ret;
+}
+
 int hvr_vm_fd_grab(pid_t pid, int target_fd, struct hvr_error *err)
 {
-	int pidfd, fd, ret;
+	int pidfd = hvr_pidfd_open(pid, err), fd;
 
-	pidfd = (int)syscall(__NR_pidfd_open, pid, 0);
 	if (pidfd < 0)
-		return hvr_fail(err, -errno, "pidfd_open(%d): %s", (int)pid, strerror(errno));
+		return pidfd;
+	fd = hvr_vm_fd_grab_pidfd(pidfd, pid, target_fd, err);
+	close(pidfd);
+	return fd;
+}
+
+int hvr_vm_fd_grab_pidfd(int pidfd, pid_t pid, int target_fd, struct hvr_error *err)
+{
+	int fd, ret;
+
 	fd = (int)syscall(__NR_pidfd_getfd, pidfd, target_fd, 0);
 	ret = -errno;
-	close(pidfd);
 	if (fd >= 0)
 		return fd;
+	if (ret == -ESRCH)
+		return hvr_fail(err, ret, "pidfd_getfd(%d, fd %d): %s (it has exited)", (int)pid,
+				target_fd, strerror(-ret));
 	if (ret == -EPERM)
 		return hvr_fail(err, ret,
 				"pidfd_getfd(%d, fd %d): %s: taking a VMM's fd needs ptrace rights over it (same user and ptrace_scope permitting, or CAP_SYS_PTRACE)",

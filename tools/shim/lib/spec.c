@@ -4,7 +4,6 @@
  * This file knows names, presets and dependencies; it does not know hosts.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -89,13 +88,60 @@ const char *hvr_flag_name(enum hvr_flag flag)
 	return flag_names[flag];
 }
 
+/*
+ * OpenVMM's hv= spec (PR #3743, HvEnlightenments::field_mut) also accepts
+ * these spellings; its spec strings must mean the same here.
+ */
+static const struct {
+	const char *name;
+	enum hvr_flag flag;
+} aliases[] = {
+	{ "vp_index",	HVR_VPINDEX },
+	{ "vp_runtime",	HVR_RUNTIME },
+};
+
+/*
+ * OpenVMM names for things this library always grants along with another
+ * flag: the hypercall MSRs come with any enlightenment (QEMU sets
+ * HV_HYPERCALL_AVAILABLE unconditionally too), and "time" brings the
+ * reference TSC page.  Naming them changes nothing; removing them cannot be
+ * done here.
+ */
+static const struct {
+	const char *name;
+	const char *why;
+} implied[] = {
+	{ "hypercall", "the hypercall MSRs come with every enlightenment (as in QEMU)" },
+	{ "reference_tsc_page", "'time' always brings the reference TSC page; 'no_time' removes both" },
+};
+
+static bool same(const char *a, const char *name, size_t len)
+{
+	return strlen(a) == len && !memcmp(a, name, len);
+}
+
 static int lookup_n(const char *name, size_t len)
 {
-	int i;
+	unsigned int i;
 
 	for (i = 0; i < HVR_NR_FLAGS; i++) {
-		if (strlen(flag_names[i]) == len && !memcmp(flag_names[i], name, len))
-			return i;
+		if (same(flag_names[i], name, len))
+			return (int)i;
+	}
+	for (i = 0; i < ARRAY_SIZE(aliases); i++) {
+		if (same(aliases[i].name, name, len))
+			return aliases[i].flag;
+	}
+	return -ENOENT;
+}
+
+static int implied_n(const char *name, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(implied); i++) {
+		if (same(implied[i].name, name, len))
+			return (int)i;
 	}
 	return -ENOENT;
 }
@@ -189,40 +235,53 @@ static const char *suggest(const char *tok, size_t len, char *buf, size_t size)
 
 static int refuse_unknown(const char *tok, size_t len, struct hvr_error *err)
 {
-	char buf[64];
+	char buf[64], shown[128];
 	const char *s = suggest(tok, len, buf, sizeof(buf));
 
+	hvr_printable(tok, len, shown, sizeof(shown));
 	if (s)
-		return hvr_fail(err, -EINVAL, "unknown enlightenment '%.*s' (did you mean '%s'?)",
-				(int)len, tok, s);
-	return hvr_fail(err, -EINVAL, "unknown enlightenment '%.*s'", (int)len, tok);
+		return hvr_fail(err, -EINVAL, "unknown enlightenment '%s' (did you mean '%s'?)",
+				shown, s);
+	return hvr_fail(err, -EINVAL, "unknown enlightenment '%s'", shown);
 }
 
+/* Decimal or 0x-hex, as OpenVMM's parse_int: "017777" is 17777, not octal. */
 static int parse_count(const char *v, size_t len, uint32_t *out, struct hvr_error *err)
 {
-	char buf[32], *end;
-	unsigned long long n;
+	char shown[128];
+	uint64_t n;
+	int ret;
 
 	if (!len)
 		return hvr_fail(err, -EINVAL, "'spinlocks=' needs a number");
-	/* strtoull would accept a sign or leading blanks; the spec does not. */
-	if (len >= sizeof(buf) || v[0] < '0' || v[0] > '9')
-		goto bad;
-	memcpy(buf, v, len);
-	buf[len] = '\0';
-	errno = 0;
-	n = strtoull(buf, &end, 0);
-	if (*end)
-		goto bad;
-	if (errno == ERANGE || n > 0xffffffffull)
-		return hvr_fail(err, -EINVAL, "'spinlocks=%s': at most 0xffffffff", buf);
+	hvr_printable(v, len, shown, sizeof(shown));
+	ret = hvr_parse_u64(v, len, &n);
+	if (ret == -EINVAL)
+		return hvr_fail(err, -EINVAL, "'spinlocks=%s': not a number", shown);
+	if (ret == -ERANGE || n > 0xffffffffull)
+		return hvr_fail(err, -EINVAL, "'spinlocks=%s': at most 0xffffffff", shown);
 	if (n < HVR_SPIN_MIN)
-		return hvr_fail(err, -EINVAL, "'spinlocks=%s': at least 0x%x (%u)", buf,
+		return hvr_fail(err, -EINVAL, "'spinlocks=%s': at least 0x%x (%u)", shown,
 				HVR_SPIN_MIN, HVR_SPIN_MIN);
 	*out = (uint32_t)n;
 	return 0;
-bad:
-	return hvr_fail(err, -EINVAL, "'spinlocks=%.*s': not a number", (int)len, v);
+}
+
+/* An OpenVMM name for something always granted: accept it, refuse its "no_". */
+static int parse_implied(const char *tok, size_t len, size_t nlen, struct hvr_error *err)
+{
+	bool on = nlen <= 3 || memcmp(tok, "no_", 3);
+	int i = on ? implied_n(tok, nlen) : implied_n(tok + 3, nlen - 3);
+
+	if (i < 0)
+		return refuse_unknown(tok, nlen, err);
+	if (nlen != len)
+		return hvr_fail(err, -EINVAL, "'%s' takes no value (only spinlocks=<n> does)",
+				implied[i].name);
+	if (!on)
+		return hvr_fail(err, -EINVAL, "'no_%s' cannot be had: %s", implied[i].name,
+				implied[i].why);
+	return 0;
 }
 
 static int parse_token(const char *tok, size_t len, struct hvr_spec *spec, struct hvr_error *err)
@@ -239,7 +298,7 @@ static int parse_token(const char *tok, size_t len, struct hvr_spec *spec, struc
 		on = false;
 	}
 	if (f < 0)
-		return refuse_unknown(tok, nlen, err);
+		return parse_implied(tok, len, nlen, err);
 
 	if (eq) {
 		if (f != HVR_SPINLOCKS || !on)

@@ -92,6 +92,17 @@ expect() {
 
 intel="--host-cpuid $fix/intel-host.cpuid"
 amd="--host-cpuid $fix/amd-host.cpuid"
+esc=$(printf '\033')
+
+# expect_clean NAME: the last command's output holds no raw ESC byte.
+expect_clean() {
+	if grep -q "$esc" "$tmp/cli.out"; then
+		{ echo "a raw ESC reached the terminal:"; od -c "$tmp/cli.out"; } > "$tmp/diag"
+		not_ok "cli/$1"
+	else
+		ok "cli/$1"
+	fi
+}
 
 expect help 0 "Enlightenment spec" "$cli" --help
 expect help-show 0 "--host-cpuid FILE" "$cli" help show
@@ -120,13 +131,73 @@ expect show-vendor-override 0 '"vendor": "amd"' "$cli" show windows --json $inte
 expect relay-no-action 2 "enable, disable or status?" "$cli" relay --pid 1
 expect relay-bad-action 2 "'toggle' is not enable" "$cli" relay toggle --pid 1
 expect relay-no-pid 2 "which VMM? (--pid PID)" "$cli" relay enable
-expect relay-bad-pid 2 "'abc' is not a process id" "$cli" relay enable --pid abc
+expect relay-bad-pid 2 "--pid: 'abc' is not a number" "$cli" relay enable --pid abc
+# pid_t is 32 bits: these used to wrap to pid 1 and to /proc/-1.
+expect relay-pid-wraps 2 "--pid: 4294967297 is out of range (1 to 2147483647)" \
+	"$cli" relay status --pid 4294967297
+expect relay-pid-huge 2 "--pid: 99999999999999999999999 is out of range (1 to 2147483647)" \
+	"$cli" relay status --pid 99999999999999999999999
+expect relay-pid-zero 2 "--pid: 0 is out of range (1 to 2147483647)" "$cli" relay status --pid 0
+expect relay-pid-sign 2 "--pid: '+5' is not a number" "$cli" relay status --pid +5
+expect relay-pid-blank 2 "--pid: ' 5' is not a number" "$cli" relay status --pid " 5"
+expect relay-fd-wraps 2 "--fd: 4294967299 is out of range (0 to 2147483647)" \
+	"$cli" relay status --pid $$ --fd 4294967299
+expect relay-fd-negative 2 "--fd: '-1' is not a number" "$cli" relay status --pid $$ --fd -1
+# "," has no class in it: it used to mean mask 0, i.e. disable.
+expect relay-mask-comma 2 "--mask: ',': a class is missing around a comma" \
+	"$cli" relay enable --pid 1 --mask ,
+expect relay-mask-trailing-comma 2 "--mask: 'post,': a class is missing around a comma" \
+	"$cli" relay enable --pid 1 --mask post,
+expect relay-mask-too-big 2 "--mask: '18446744073709551616': a relay mask has 64 bits" \
+	"$cli" relay enable --pid 1 --mask 18446744073709551616
 expect relay-bad-mask 2 "--mask: 'bogus'" "$cli" relay enable --pid 1 --mask bogus
 expect relay-mask-on-status 2 "--mask goes with enable only" \
 	"$cli" relay status --pid 1 --mask post
 expect relay-no-vm 1 "holds no KVM VM fd" "$cli" relay status --pid $$
-expect relay-no-process 1 "No such file or directory" "$cli" relay enable --pid 999999999
+expect relay-no-process 1 "pidfd_open(999999999): No such process" \
+	"$cli" relay enable --pid 999999999
 expect host-cpuid-bad-arg 2 "unexpected '--json'" "$cli" host-cpuid --json
+
+expect help-unknown 2 "help: no help on 'frobnicate' (show, check, relay, host-cpuid or spec)" \
+	"$cli" help frobnicate
+expect help-extra 2 "help: one COMMAND only; 'relay' is extra" "$cli" help show relay
+expect help-spec 0 "SPEC     := [PRESET]" "$cli" help spec
+# One version for the project: the module's RELAY_VERSION.
+version=$(awk -F'"' '/define RELAY_VERSION/ { print $2 }' "$here/../../../kvm_hv_relay.c")
+expect version 0 "kvm-hv-relay ${version:-?}" "$cli" --version
+
+# Control bytes in user text are shown escaped, never sent to the terminal.
+expect show-spec-control 1 "spec 'windows+\x1b[2J': unknown enlightenment '\x1b[2J'" \
+	"$cli" show "windows+${esc}[2J" $intel
+expect_clean show-spec-control-clean
+expect unknown-command-control 2 "unknown command 'fro\x1bb'" "$cli" "fro${esc}b"
+expect_clean unknown-command-control-clean
+expect relay-mask-control 2 "'\x1b' is not a relay class" "$cli" relay enable --pid 1 --mask "$esc"
+expect_clean relay-mask-control-clean
+
+# Host dumps: empty and cut ones are refused; what host-cpuid prints is read.
+expect host-dump-empty 1 "/dev/null: no CPUID leaves" "$cli" show default --host-cpuid /dev/null
+head -n 15 "$fix/intel-host.cpuid" > "$tmp/cut.cpuid"
+expect host-dump-truncated 1 "cut.cpuid: no leaf 0x40000004, which every KVM reports (truncated?)" \
+	"$cli" show default --host-cpuid "$tmp/cut.cpuid"
+head -n 19 "$fix/intel-host.cpuid" > "$tmp/cut.cpuid"
+expect host-dump-truncated-tail 1 "names 0x40000082 as the last leaf, which is missing (truncated?)" \
+	"$cli" show default --host-cpuid "$tmp/cut.cpuid"
+sed 's/^vendor intel$/vendor unknown/' "$fix/intel-host.cpuid" > "$tmp/unknown.cpuid"
+expect host-dump-vendor-unknown 0 '"spec": "windows"' \
+	"$cli" show windows --json --host-cpuid "$tmp/unknown.cpuid"
+expect host-dump-vendor-unknown-override 0 '"vendor": "intel"' \
+	"$cli" show windows --json --host-cpuid "$tmp/unknown.cpuid" --vendor intel
+
+# QEMU shows Hyper-V for hv-spinlocks only when it is not 0xffffffff.
+expect show-spinlocks-never 0 "No Hyper-V leaves" "$cli" show none+spinlocks $intel
+expect show-spinlocks-count 0 '"Microsoft Hv"' "$cli" show none+spinlocks=0x1fff $intel
+
+# OpenVMM spec strings: decimal spinlocks (017777 = 0x4571), its aliases.
+expect openvmm-spinlocks-decimal 0 '"ebx": "0x00004571"' \
+	"$cli" show windows+spinlocks=017777 --json $intel
+expect openvmm-vp-index 0 '"enabled": ["vpindex", "runtime"]' \
+	"$cli" show none+vp_index+vp_runtime+hypercall --json $intel
 
 # check against fake /proc and /sys trees: a ready-looking Debian 6.12 Intel
 # host (without /dev/kvm, so the ioctl items fail), and a host that is not.

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/kvm_hv_relay.h>
 
 #include "hvrelay.h"
 
@@ -114,6 +117,21 @@ static const struct {
 	{ "spin-too-small", "windows+spinlocks=4094", "'spinlocks=4094': at least 0xfff (4095)" },
 	{ "spin-huge", "windows+spinlocks=999999999999999999999999",
 	  "'spinlocks=999999999999999999999999': at most 0xffffffff" },
+	{ "spin-bare-0x", "windows+spinlocks=0x", "'spinlocks=0x': not a number" },
+	/* An octal digit string is decimal (OpenVMM), so 8 and 9 are digits. */
+	{ "spin-leading-zero-small", "windows+spinlocks=04094",
+	  "'spinlocks=04094': at least 0xfff (4095)" },
+	/* Control bytes reach a terminal as text, never raw. */
+	{ "control-chars", "windows+\x1b[2J\x07", "unknown enlightenment '\\x1b[2J\\x07'" },
+	{ "control-chars-spin", "windows+spinlocks=1\x1b", "'spinlocks=1\\x1b': not a number" },
+	{ "non-ascii", "none+r\xc3\xa9laxed", "unknown enlightenment 'r\\xc3\\xa9laxed'" },
+	/* OpenVMM names for what this library always grants: no way to remove them. */
+	{ "openvmm-no-hypercall", "default+no_hypercall",
+	  "'no_hypercall' cannot be had: the hypercall MSRs come with every enlightenment (as in QEMU)" },
+	{ "openvmm-no-reference-tsc-page", "default+no_reference_tsc_page",
+	  "'no_reference_tsc_page' cannot be had: 'time' always brings the reference TSC page; 'no_time' removes both" },
+	{ "openvmm-hypercall-value", "default+hypercall=1",
+	  "'hypercall' takes no value (only spinlocks=<n> does)" },
 };
 
 static void test_parse_errors(void)
@@ -176,6 +194,34 @@ static void test_parse_ok(void)
 	EXPECT(!hvr_spec_parse("none+spinlocks=0x2000+no_spinlocks", &s, NULL));
 	EXPECT(!s.spin_given && s.clear == F(SPINLOCKS));
 	report("parse/spinlocks");
+
+	/*
+	 * OpenVMM's spinlocks=<n> (PR #3743, parse_int): "0x" means hex, anything
+	 * else is decimal, so a leading zero is no octal marker.
+	 */
+	EXPECT(!hvr_spec_parse("none+spinlocks=017777", &s, NULL));
+	EXPECT_HEX(s.spin_count, 17777);
+	EXPECT(!hvr_spec_parse("none+spinlocks=08191", &s, NULL));
+	EXPECT_HEX(s.spin_count, 8191);
+	EXPECT(!hvr_spec_parse("none+spinlocks=0X1FFF", &s, NULL));
+	EXPECT_HEX(s.spin_count, 0x1fff);
+	EXPECT(!hvr_spec_parse("none+spinlocks=00000004095", &s, NULL));
+	EXPECT_HEX(s.spin_count, 4095);
+	report("parse/spinlocks-decimal-as-openvmm");
+
+	/* OpenVMM's field_mut() names: vp_index and vp_runtime are aliases. */
+	EXPECT(!hvr_spec_parse("none+vp_index+vp_runtime", &s, NULL));
+	EXPECT_HEX(s.set, F(VPINDEX) | F(RUNTIME));
+	EXPECT(!hvr_spec_parse("default+no_vp_index+no_vp_runtime", &s, NULL));
+	EXPECT_HEX(s.clear, F(VPINDEX) | F(RUNTIME));
+	EXPECT(!hvr_spec_parse("none+vp_index+no_vpindex", &s, NULL));
+	EXPECT(!s.set && s.clear == F(VPINDEX));
+	EXPECT(hvr_flag_lookup("vp_index") == HVR_VPINDEX);
+	EXPECT(hvr_flag_lookup("vp_runtime") == HVR_RUNTIME);
+	/* hypercall and reference_tsc_page are always granted: no flag to set. */
+	EXPECT(!hvr_spec_parse("default+hypercall+reference_tsc_page", &s, NULL));
+	EXPECT(s.preset == HVR_PRESET_DEFAULT && !s.set && !s.clear);
+	report("parse/openvmm-names");
 
 	/* The one flag whose own name starts with "no_". */
 	EXPECT(!hvr_spec_parse("none+no_nonarch_coresharing", &s, NULL));
@@ -256,7 +302,26 @@ static void test_presets(void)
 	EXPECT(hvr_flag_deps(HVR_TLBFLUSH_DIRECT) == F(VAPIC));
 	EXPECT(hvr_flag_deps(HVR_SYNDBG) == (F(RELAXED) | F(TIME) | F(VAPIC) | F(VPINDEX) |
 					     F(SYNIC) | F(RUNTIME) | F(STIMER)));
+	EXPECT(hvr_flag_deps(HVR_IPI) == F(VPINDEX));
+	EXPECT(hvr_flag_deps(HVR_TLBFLUSH) == F(VPINDEX));
 	report("deps/as-qemu-documents");
+
+	/* QEMU's docs name no requirement for any other flag. */
+	{
+		static const enum hvr_flag free[] = {
+			HVR_RELAXED, HVR_VAPIC, HVR_SPINLOCKS, HVR_VPINDEX, HVR_RUNTIME,
+			HVR_CRASH, HVR_TIME, HVR_RESET, HVR_FREQUENCIES, HVR_REENLIGHTENMENT,
+			HVR_EMSR_BITMAP, HVR_AVIC, HVR_XMM_INPUT, HVR_ENFORCE_CPUID,
+			HVR_NO_NONARCH_CORESHARING,
+		};
+		unsigned int i;
+
+		for (i = 0; i < ARRAY_SIZE(free); i++)
+			if (hvr_flag_deps(free[i]))
+				note("%s needs 0x%llx", hvr_flag_name(free[i]),
+				     (unsigned long long)hvr_flag_deps(free[i]));
+	}
+	report("deps/none-for-the-rest");
 }
 
 /* ------------------------------------------------------------- resolving */
@@ -280,6 +345,17 @@ static const struct {
 	  "'stimer' needs 'vpindex' (add '+vpindex')" },
 	{ "dep-missing-syndbg", "intel", "none+syndbg", false, -EINVAL,
 	  "'syndbg' needs 'relaxed' (add '+relaxed')" },
+	/* QEMU docs/system/i386/hyperv.rst: hv-ipi and hv-tlbflush require hv-vpindex. */
+	{ "dep-missing-ipi", "intel", "none+ipi", false, -EINVAL,
+	  "'ipi' needs 'vpindex' (add '+vpindex')" },
+	{ "dep-missing-tlbflush", "intel", "none+tlbflush", false, -EINVAL,
+	  "'tlbflush' needs 'vpindex' (add '+vpindex')" },
+	{ "dep-removed-ipi", "intel", "default+no_vpindex+no_synic+no_stimer+no_tlbflush",
+	  false, -EINVAL,
+	  "'no_vpindex' removes 'vpindex', which 'ipi' from preset 'default' needs (add '+no_ipi' too)" },
+	/* OpenVMM's documented "none+synic+stimer+vapic" lacks QEMU's vpindex. */
+	{ "openvmm-example-deps", "intel", "none+synic+stimer+vapic", false, -EINVAL,
+	  "'synic' needs 'vpindex' (add '+vpindex')" },
 	{ "dep-removed", "intel", "none+vpindex+synic+no_vpindex+synic", false, -EINVAL,
 	  "'synic' needs 'vpindex', which 'no_vpindex' removes" },
 	{ "dep-host-dropped", "nosynic", "windows+stimer", false, -EOPNOTSUPP,
@@ -291,7 +367,7 @@ static const struct {
 	{ "preset-dep-removed-vapic", "intel", "windows+no_vapic", true, -EINVAL,
 	  "'no_vapic' removes 'vapic', which 'tlbflush_direct' from preset 'windows' needs (add '+no_tlbflush_direct' too)" },
 	{ "evmcs-host-lacks", "noevmcs", "none+vapic+evmcs", true, -EOPNOTSUPP,
-	  "'evmcs' is not offered by this host's KVM (needs 0x4000000A EAX bits 0-15, eVMCS version; kvm_intel nested=1?)" },
+	  "'evmcs' is not offered by this host's KVM (needs 0x4000000A EAX bits 0-15, eVMCS version, and 0x40000004 EAX bit 14; kvm_intel nested=1?)" },
 };
 
 /* The Intel fixture, minus something. */
@@ -471,6 +547,171 @@ static void test_build_misc(void)
 	EXPECT(hvr_cpuid_build(&c, e, 13, &err) == -ENOSPC);
 	EXPECT(!strcmp(err.msg, "14 CPUID entries do not fit in 13"));
 	report("build/enospc");
+
+	/*
+	 * QEMU 7.2 target/i386/kvm/kvm.c hyperv_enabled(): Hyper-V leaves only
+	 * for a hv-* feature or hv-spinlocks other than 0xffffffff ("never
+	 * notify", its default); then HV_HYPERCALL_AVAILABLE (0x40000003 EAX bit
+	 * 5) always, and the count in 0x40000004 EBX.
+	 */
+	EXPECT(!resolve("intel", "none+spinlocks", false, &c));
+	EXPECT(hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL) == 0);
+	EXPECT(!resolve("intel", "none+spinlocks=0xffffffff", false, &c));
+	EXPECT(hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL) == 0);
+	EXPECT(!resolve("intel", "none+spinlocks=0x1fff", false, &c));
+	n = hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL);
+	EXPECT(n == 11);
+	EXPECT(n == 11 && !memcmp(&e[0].ebx, "Micr", 4));
+	EXPECT_HEX(n == 11 ? e[3].eax : 0, 1u << 5);
+	EXPECT_HEX(n == 11 ? e[3].ebx | e[3].edx : 1, 0);
+	EXPECT_HEX(n == 11 ? e[4].eax : 1, 0);
+	EXPECT_HEX(n == 11 ? e[4].ebx : 0, 0x1fff);
+	report("build/spinlocks-alone-as-qemu");
+}
+
+/*
+ * OpenVMM PR #3743's documented hv= examples (hyperv_enlightenments.md and
+ * cli.md) must parse here unchanged, and give the bits its builder
+ * (virt_kvm x86_64 mod.rs) sets for them.
+ */
+static void test_openvmm_examples(void)
+{
+	static const char *const docs[] = {
+		"windows", "windows+no_evmcs", "default+stimer_direct", "none+synic+stimer+vapic",
+		"windows+spinlocks=0x1fff", "default+stimer_direct+reenlightenment",
+		"none+time+frequencies+synic+stimer+vapic+spinlocks=0x1fff",
+	};
+	struct kvm_cpuid_entry2 e[HVR_CPUID_MAX_LEAVES];
+	const struct kvm_cpuid_entry2 *l;
+	struct hvr_config c;
+	struct hvr_spec sp;
+	unsigned int i;
+	int n;
+
+	for (i = 0; i < ARRAY_SIZE(docs); i++)
+		if (hvr_spec_parse(docs[i], &sp, NULL))
+			note("OpenVMM's '%s' does not parse", docs[i]);
+	report("openvmm/documented-specs-parse");
+
+	/* with_long_spin_wait_count(spinlock_retries) */
+	EXPECT(!resolve("intel", "windows+spinlocks=0x1fff", true, &c));
+	n = hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL);
+	l = leaf(e, n, 0x40000004);
+	EXPECT(l && l->ebx == 0x1fff);
+	/* with_direct_synthetic_timers(stimer_direct): 0x40000003 EDX bit 19 */
+	EXPECT(!resolve("intel", "default+stimer_direct", false, &c));
+	n = hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL);
+	l = leaf(e, n, 0x40000003);
+	EXPECT(l && (l->edx & 1u << 19));
+	/* with_use_vmcs_enlightenments(evmcs): 0x40000004 EAX bit 14, no version */
+	EXPECT(!resolve("intel", "windows+no_evmcs", true, &c));
+	n = hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL);
+	l = leaf(e, n, 0x40000004);
+	EXPECT(l && !(l->eax & 1u << 14));
+	l = leaf(e, n, 0x4000000a);
+	EXPECT(l && !(l->eax & 0xffff));
+	/* with_access_vp_index(vp_index): 0x40000003 EAX bit 6, by either name */
+	EXPECT(!resolve("intel", "default+no_vp_index+no_synic+no_stimer+no_tlbflush+no_ipi",
+			false, &c));
+	n = hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL);
+	l = leaf(e, n, 0x40000003);
+	EXPECT(l && !(l->eax & 1u << 6));
+	/* with_access_vp_runtime_msr(vp_runtime): 0x40000003 EAX bit 0 */
+	EXPECT(!resolve("intel", "default+no_vp_runtime", false, &c));
+	n = hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL);
+	l = leaf(e, n, 0x40000003);
+	EXPECT(l && !(l->eax & 1u << 0) && (l->eax & 1u << 5));
+	report("openvmm/documented-results");
+}
+
+/*
+ * What each flag needs from KVM_GET_SUPPORTED_HV_CPUID, as QEMU's
+ * kvm_hyperv_properties (target/i386/kvm/kvm.c) asks for it, bit positions
+ * as the TLFS names them; no_nonarch_coresharing (TLFS 0x40000004 EAX bit
+ * 18) is QEMU's 'auto' rule.  Clearing any one of these bits must take the
+ * flag away, and nothing else that does not ask for that bit.
+ */
+static const struct {
+	enum hvr_flag flag;
+	uint32_t function;
+	unsigned int reg;	/* 0..3: EAX..EDX */
+	uint32_t bits;
+} qemu_host_bits[] = {
+	{ HVR_RELAXED,		0x40000004, 0, 1u << 5 },
+	{ HVR_VAPIC,		0x40000003, 0, 1u << 4 },
+	{ HVR_TIME,		0x40000003, 0, 1u << 1 | 1u << 9 },
+	{ HVR_CRASH,		0x40000003, 3, 1u << 10 },
+	{ HVR_RESET,		0x40000003, 0, 1u << 7 },
+	{ HVR_VPINDEX,		0x40000003, 0, 1u << 6 },
+	{ HVR_RUNTIME,		0x40000003, 0, 1u << 0 },
+	{ HVR_SYNIC,		0x40000003, 0, 1u << 2 },
+	{ HVR_STIMER,		0x40000003, 0, 1u << 3 },
+	{ HVR_FREQUENCIES,	0x40000003, 0, 1u << 11 },
+	{ HVR_FREQUENCIES,	0x40000003, 3, 1u << 8 },
+	{ HVR_REENLIGHTENMENT,	0x40000003, 0, 1u << 13 },
+	{ HVR_TLBFLUSH,		0x40000004, 0, 1u << 2 | 1u << 11 },
+	{ HVR_EVMCS,		0x40000004, 0, 1u << 14 },
+	{ HVR_IPI,		0x40000004, 0, 1u << 10 | 1u << 11 },
+	{ HVR_STIMER_DIRECT,	0x40000003, 3, 1u << 19 },
+	{ HVR_AVIC,		0x40000004, 0, 1u << 9 },
+	{ HVR_SYNDBG,		0x40000003, 3, 1u << 11 },
+	{ HVR_EMSR_BITMAP,	0x4000000a, 0, 1u << 19 },
+	{ HVR_XMM_INPUT,	0x40000003, 3, 1u << 4 },
+	{ HVR_TLBFLUSH_EXT,	0x40000003, 3, 1u << 14 },
+	{ HVR_TLBFLUSH_DIRECT,	0x4000000a, 0, 1u << 17 },
+	{ HVR_NO_NONARCH_CORESHARING, 0x40000004, 0, 1u << 18 },
+};
+
+static bool asks_for(enum hvr_flag f, uint32_t fn, unsigned int reg, uint32_t bit)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(qemu_host_bits); i++) {
+		if (qemu_host_bits[i].flag == f && qemu_host_bits[i].function == fn &&
+		    qemu_host_bits[i].reg == reg && (qemu_host_bits[i].bits & bit))
+			return true;
+	}
+	return false;
+}
+
+static void test_host_bits(void)
+{
+	struct hvr_host base, h;
+	unsigned int i, j, b;
+	char name[96];
+
+	load("intel", &base);
+	for (i = 0; i < ARRAY_SIZE(qemu_host_bits); i++) {
+		enum hvr_flag f = qemu_host_bits[i].flag;
+
+		for (b = 0; b < 32; b++) {
+			uint32_t bit = 1u << b, *r;
+			int g;
+
+			if (!(qemu_host_bits[i].bits & bit))
+				continue;
+			h = base;
+			for (j = 0; j < h.nent; j++) {
+				if (h.ent[j].function != qemu_host_bits[i].function)
+					continue;
+				r = qemu_host_bits[i].reg == 0 ? &h.ent[j].eax :
+				    qemu_host_bits[i].reg == 3 ? &h.ent[j].edx : &h.ent[j].ebx;
+				*r &= ~bit;
+			}
+			if (hvr_host_offers(&h, f))
+				note("%s offered without 0x%08x reg %u bit %u", hvr_flag_name(f),
+				     qemu_host_bits[i].function, qemu_host_bits[i].reg, b);
+			for (g = 0; g < HVR_NR_FLAGS; g++) {
+				if (asks_for(g, qemu_host_bits[i].function, qemu_host_bits[i].reg,
+					     bit) || hvr_host_offers(&h, g))
+					continue;
+				note("%s lost with 0x%08x reg %u bit %u", hvr_flag_name(g),
+				     qemu_host_bits[i].function, qemu_host_bits[i].reg, b);
+			}
+		}
+		snprintf(name, sizeof(name), "host-bits/%s-%u", hvr_flag_name(f), i);
+		report(name);
+	}
 }
 
 static struct kvm_cpuid_entry2 ent(uint32_t fn, uint32_t eax, uint32_t ebx, uint32_t ecx,
@@ -534,6 +775,14 @@ static void test_merge(void)
 
 /* ------------------------------------------------------------ host files */
 
+/* The leaves every KVM_GET_SUPPORTED_HV_CPUID answer has (Linux >= 5.0). */
+#define WHOLE_AFTER_0	"0x40000001 0 0 0 0 0\n0x40000002 0 0 0 0 0\n0x40000003 0 0 0 0 0\n" \
+			"0x40000004 0 0 0 0 0\n0x40000005 0 0 0 0 0\n"
+#define WHOLE		"0x40000000 0 0x40000005 0 0 0\n" WHOLE_AFTER_0
+#define WHOLE_MAX_A	"0x40000000 0 0x4000000a 0 0 0\n" WHOLE_AFTER_0
+#define WHOLE_BUT_3	"0x40000000 0 0x40000005 0 0 0\n0x40000001 0 0 0 0 0\n" \
+			"0x40000002 0 0 0 0 0\n0x40000004 0 0 0 0 0\n0x40000005 0 0 0 0 0\n"
+
 static void test_host_parse(void)
 {
 	static const struct {
@@ -545,7 +794,19 @@ static void test_host_parse(void)
 		  "line 3: expected 'FUNCTION INDEX EAX EBX ECX EDX'" },
 		{ "too-big", "0x40000000 0 1 2 3 0x100000000\n",
 		  "line 1: expected 'FUNCTION INDEX EAX EBX ECX EDX'" },
-		{ "vendor", "vendor via\n", "line 1: unknown vendor 'via' (intel or amd)" },
+		{ "vendor", "vendor via\n", "line 1: unknown vendor 'via' (intel, amd or unknown)" },
+		{ "vendor-control", "vendor \x1b]0;x\x07\n",
+		  "line 1: unknown vendor '\\x1b]0;x\\x07' (intel, amd or unknown)" },
+		/* An empty or cut dump used to resolve to "spinlocks only". */
+		{ "empty", "", "no CPUID leaves: expected KVM_GET_SUPPORTED_HV_CPUID as 'kvm-hv-relay host-cpuid' prints it" },
+		{ "comments-only", "# nothing\nvendor intel\n",
+		  "no CPUID leaves: expected KVM_GET_SUPPORTED_HV_CPUID as 'kvm-hv-relay host-cpuid' prints it" },
+		{ "truncated-head", WHOLE_AFTER_0,
+		  "no leaf 0x40000000, which every KVM reports (truncated?)" },
+		{ "truncated-tail", WHOLE_MAX_A,
+		  "leaf 0x40000000 names 0x4000000a as the last leaf, which is missing (truncated?)" },
+		{ "duplicate", WHOLE "0x40000003 0 0 0 0 0\n",
+		  "line 7: leaf 0x40000003 index 0 again" },
 	};
 	struct hvr_error err;
 	struct hvr_host h;
@@ -554,6 +815,7 @@ static void test_host_parse(void)
 	size_t len = 0;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		memset(&err, 0, sizeof(err));
 		EXPECT(hvr_host_parse(bad[i].text, &h, &err) == -EINVAL);
 		if (strcmp(err.msg, bad[i].msg))
 			note("got \"%s\", want \"%s\"", err.msg, bad[i].msg);
@@ -567,12 +829,46 @@ static void test_host_parse(void)
 	EXPECT(!strcmp(err.msg, "line 65: more than 64 leaves"));
 	report("host-parse/too-many");
 
-	EXPECT(!hvr_host_parse("vendor amd  \r\n0x40000003 0 0x4 0 0 0 # synic\r\n", &h, &err));
-	EXPECT(h.vendor == HVR_VENDOR_AMD && h.nent == 1 && h.ent[0].eax == 4);
+	EXPECT(!hvr_host_parse("vendor amd  \r\n" WHOLE_BUT_3 "0x40000003 0 0x4 0 0 0 # synic\r\n",
+			       &h, &err));
+	EXPECT(h.vendor == HVR_VENDOR_AMD && h.nent == 6 && hvr_host_leaf(&h, 0x40000003) &&
+	       hvr_host_leaf(&h, 0x40000003)->eax == 4);
 	EXPECT(hvr_host_offers(&h, HVR_SYNIC) && !hvr_host_offers(&h, HVR_VPINDEX));
 	EXPECT(hvr_host_offers(&h, HVR_SPINLOCKS) && hvr_host_offers(&h, HVR_ENFORCE_CPUID));
-	EXPECT(hvr_host_leaf(&h, 0x40000004) == NULL);
+	EXPECT(hvr_host_leaf(&h, 0x4000000a) == NULL);
 	report("host-parse/comments-and-crlf");
+
+	EXPECT(!hvr_host_parse("vendor unknown\n" WHOLE, &h, &err));
+	EXPECT(h.vendor == HVR_VENDOR_UNKNOWN && h.nent == 6);
+	report("host-parse/vendor-unknown");
+
+	/* What host-cpuid prints (hvr_host_format()) must read back, whatever the vendor. */
+	for (i = 0; i < 2; i++) {
+		static const enum hvr_vendor vs[] = {
+			HVR_VENDOR_INTEL, HVR_VENDOR_AMD, HVR_VENDOR_UNKNOWN
+		};
+		struct hvr_host back;
+		char text[HVR_HOST_MAX_LEAVES * 64 + 32];
+		unsigned int v;
+		int len;
+
+		load(i ? "amd" : "intel", &h);
+		for (v = 0; v < ARRAY_SIZE(vs); v++) {
+			h.vendor = vs[v];
+			len = hvr_host_format(&h, text, sizeof(text));
+			EXPECT(len > 0 && len < (int)sizeof(text));
+			memset(&back, 0xa5, sizeof(back));
+			if (hvr_host_parse(text, &back, &err)) {
+				note("%s as %s: %s", i ? "amd" : "intel",
+				     hvr_vendor_name(vs[v]), err.msg);
+				continue;
+			}
+			EXPECT(back.vendor == vs[v] && back.nent == h.nent);
+			EXPECT(!memcmp(back.ent, h.ent, h.nent * sizeof(h.ent[0])));
+		}
+		EXPECT(hvr_host_format(&h, text, 20) == len && strlen(text) == 19);
+	}
+	report("host-format/round-trip");
 
 	EXPECT(hvr_host_load("/nonexistent/x.cpuid", &h, &err) == -ENOENT);
 	EXPECT(!strcmp(err.msg, "/nonexistent/x.cpuid: No such file or directory"));
@@ -650,15 +946,112 @@ static void test_relay_device(void)
 	report("ioctl/relay-device");
 }
 
+/*
+ * The classes are uapi/linux/kvm_hv_relay.h's: bit 0 HvPostMessage, bit 1
+ * HvSignalEvent (KVM_NESTED_HYPERV_RELAY_*).
+ */
+static void test_relay_mask(void)
+{
+	static const struct {
+		const char *text;
+		uint64_t mask;
+	} good[] = {
+		{ "post", KVM_NESTED_HYPERV_RELAY_POST_MESSAGE },
+		{ "signal", KVM_NESTED_HYPERV_RELAY_SIGNAL_EVENT },
+		{ "post,signal", 0x3 },
+		{ "signal,post", 0x3 },
+		{ "all", 0x3 },
+		{ "none", 0 },
+		{ "1", 1u << 0 },
+		{ "2", 1u << 1 },
+		{ "0x3", 0x3 },
+		{ "010", 10 },
+		{ "18446744073709551615", UINT64_MAX },
+	};
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{ "", "empty relay mask (post, signal, all, none, a comma list of them, or a number)" },
+		{ ",", "',': a class is missing around a comma" },
+		{ "post,", "'post,': a class is missing around a comma" },
+		{ ",signal", "',signal': a class is missing around a comma" },
+		{ "post,,signal", "'post,,signal': a class is missing around a comma" },
+		{ "bogus", "'bogus' is not a relay class (post, signal, all, none, a comma list of them, or a number)" },
+		{ "post,\x1b", "'\\x1b' is not a relay class (post, signal, all, none, a comma list of them, or a number)" },
+		{ "18446744073709551616", "'18446744073709551616': a relay mask has 64 bits" },
+		{ "3x", "'3x' is not a number" },
+	};
+	struct hvr_error err;
+	uint64_t m;
+	unsigned int i;
+	char buf[64];
+
+	EXPECT_HEX(KVM_NESTED_HYPERV_RELAY_POST_MESSAGE, 1u << 0);
+	EXPECT_HEX(KVM_NESTED_HYPERV_RELAY_SIGNAL_EVENT, 1u << 1);
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		m = 0xdead;
+		if (hvr_relay_mask_parse(good[i].text, &m, &err) || m != good[i].mask)
+			note("'%s': 0x%llx, want 0x%llx", good[i].text, (unsigned long long)m,
+			     (unsigned long long)good[i].mask);
+	}
+	report("relay-mask/parse");
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		m = 0xdead;
+		memset(&err, 0, sizeof(err));
+		EXPECT(hvr_relay_mask_parse(bad[i].text, &m, &err) == -EINVAL && m == 0xdead);
+		if (strcmp(err.msg, bad[i].msg))
+			note("'%s': got \"%s\", want \"%s\"", bad[i].text, err.msg, bad[i].msg);
+	}
+	report("relay-mask/errors");
+
+	EXPECT(!strcmp(hvr_relay_mask_str(1u << 0, buf, sizeof(buf)), "post"));
+	EXPECT(!strcmp(hvr_relay_mask_str(1u << 1, buf, sizeof(buf)), "signal"));
+	EXPECT(!strcmp(hvr_relay_mask_str(0x3, buf, sizeof(buf)), "post,signal"));
+	EXPECT(!strcmp(hvr_relay_mask_str(0, buf, sizeof(buf)), "none"));
+	EXPECT(!strcmp(hvr_relay_mask_str(0x6, buf, sizeof(buf)), "signal,unknown 0x4"));
+	report("relay-mask/names");
+}
+
 static void test_pid_fds(void)
 {
 	struct hvr_error err;
-	int fds[4], fd;
+	int fds[4], fd, pidfd;
+	pid_t child;
 
 	EXPECT(hvr_vm_fds(getpid(), fds, 4, &err) == 0);
-	EXPECT(hvr_vm_fds(999999999, fds, 4, &err) == -ENOENT);
-	EXPECT(!strcmp(err.msg, "/proc/999999999/fd: No such file or directory"));
+	EXPECT(hvr_vm_fds(999999999, fds, 4, &err) == -ESRCH);
+	EXPECT(!strcmp(err.msg, "pidfd_open(999999999): No such process"));
+	EXPECT(hvr_pidfd_open(0, &err) == -EINVAL);
 	report("pid/vm-fds");
+
+	/*
+	 * A pid whose process is gone may name another one by the time /proc
+	 * is read: here the dead child's pidfd goes with this process's pid,
+	 * which is what a recycled number looks like.  The scan must not vouch
+	 * for those fds.
+	 */
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	pidfd = child > 0 ? hvr_pidfd_open(child, &err) : -1;
+	if (pidfd < 0) {
+		printf("# pidfd_open unavailable here (%s); recycling not exercised\n",
+		       child > 0 ? err.msg : "fork failed");
+	} else {
+		waitpid(child, NULL, 0);
+		EXPECT(hvr_vm_fds_pidfd(pidfd, getpid(), fds, 4, &err) == -ESRCH);
+		EXPECT(strstr(err.msg, "exited during the scan") != NULL);
+		EXPECT(hvr_vm_fd_grab_pidfd(pidfd, child, 0, &err) == -ESRCH);
+		close(pidfd);
+	}
+	pidfd = hvr_pidfd_open(getpid(), &err);
+	EXPECT(pidfd >= 0);
+	if (pidfd >= 0) {
+		EXPECT(hvr_vm_fds_pidfd(pidfd, getpid(), fds, 4, &err) == 0);
+		close(pidfd);
+	}
+	report("pid/recycled-pid");
 
 	fd = hvr_vm_fd_grab(getpid(), 0, &err);
 	if (fd == -ENOSYS || fd == -EPERM) {
@@ -689,10 +1082,13 @@ int main(int argc, char **argv)
 	test_resolve();
 	test_build_windows();
 	test_build_misc();
+	test_openvmm_examples();
+	test_host_bits();
 	test_merge();
 	test_host_parse();
 	test_ioctl_errors();
 	test_relay_device();
+	test_relay_mask();
 	test_pid_fds();
 	return failures ? 1 : 0;
 }
