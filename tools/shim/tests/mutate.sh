@@ -1,0 +1,90 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Mutation check of the shim's test suite, as TAP: each mutant below is a
+# small deliberate bug, applied with sed to a copy of the tree in a temporary
+# directory (never to the real files); the copy is built and "make check" run
+# in it.  "ok" means the suite caught the mutant (make check failed), "not ok"
+# that it survived, did not build, or no longer applies (its text is gone
+# from the source: update the list).
+#
+# usage: mutate.sh [NAME...]      (default: every mutant)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+shim=$(cd "$here/.." && pwd)
+root=$(cd "$shim/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# NAME@FILE@SED-EXPRESSION@WHAT, one mutant a line.  Keep each expression
+# specific enough to match one place; '@' cannot appear in it.
+mutants() {
+	cat <<'EOF'
+xmm-host-bit@lib/host.c@s/HVR_EDX, HV_XMM_REGISTERS_FOR_FAST_HYPERCALL)/HVR_EDX, HV_GUEST_DEBUGGING_AVAILABLE)/@xmm_input asks the host for EDX bit 1, not bit 4
+stimer-direct-host-bit@lib/host.c@s/HVR_EDX, HV_DIRECT_SYNTHETIC_TIMERS)/HVR_EDX, HV_EXTENDED_GVA_RANGES_FOR_FLUSH)/@stimer_direct asks the host for EDX bit 14, not bit 19
+ipi-vpindex-dep@lib/spec.c@/\[HVR_IPI\][[:space:]]*= F(VPINDEX),/d@ipi no longer needs vpindex
+mask-signal-is-post@lib/relay.c@s/{ "signal",[[:space:]]*HVR_RELAY_SIGNAL_EVENT }/{ "signal", HVR_RELAY_POST_MESSAGE }/@--mask signal means the post bit
+xmm-guest-bit@lib/cpuid.c@s/v |= HV_XMM_REGISTERS_FOR_FAST_HYPERCALL;/v |= HV_GUEST_IDLE_AVAILABLE;/@xmm_input shows the guest EDX bit 5, not bit 4
+tlbflush-ext-dep@lib/spec.c@/\[HVR_TLBFLUSH_EXT\][[:space:]]*= F(TLBFLUSH),/d@tlbflush_ext no longer needs tlbflush
+reenlightenment-flat@lib/resolve.c@s/(HVR_FLAG(HVR_EVMCS) | HVR_FLAG(HVR_REENLIGHTENMENT))/(HVR_FLAG(HVR_EVMCS))/@reenlightenment allowed without nesting
+spin-min@lib/spec.c@s/if (n < HVR_SPIN_MIN)/if (n < HVR_SPIN_MIN - 1)/@spinlocks=4094 accepted
+spin-octal@lib/error.c@s/unsigned int base = 10, d;/unsigned int base = s[0] == '0' \&\& len > 1 ? 8 : 10, d;/@a leading zero means octal again
+spinlocks-alone@lib/cpuid.c@s/cfg->spin_count != HVR_SPIN_NEVER_NOTIFY)/cfg->spin_count != 0)/@spinlocks with never-notify shows Hyper-V
+alias-vp-index@lib/spec.c@s/{ "vp_index",[[:space:]]*HVR_VPINDEX }/{ "vp_index", HVR_VAPIC }/@OpenVMM's vp_index means vapic
+escape-esc@lib/error.c@s/if (c < 0x20 || c >= 0x7f)/if (c < 0x1b || c >= 0x7f)/@ESC in a spec reaches the terminal raw
+host-dump-whole@lib/host.c@s/ret = check_whole(&h, err);/ret = 0 * check_whole(\&h, err);/@an empty host dump is accepted
+host-vendor-unknown@lib/host.c@s/!strcmp(p, "unknown")/!strcmp(p, "unknwn")/@'vendor unknown' is refused again
+pidfd-recheck@lib/relay.c@s/if (pidfd_exited(pidfd))/if (0 \&\& pidfd_exited(pidfd))/@the scan vouches for a recycled pid
+merge-relocate@lib/cpuid.c@s/e.function += KVM_ALT_BASE - HV_RANGE_BASE;/e.function += 0;/@KVM's leaves are not moved to 0x40000100
+pid-range@cli/relay_cmd.c@s/"--pid", optarg, 1, INT_MAX,/"--pid", optarg, 1, LLONG_MAX,/@--pid 4294967297 wraps to pid 1
+help-unknown@cli/main.c@s/return false;/return true;/@help on an unknown topic succeeds
+EOF
+}
+
+# The copy: the shim with its current build (so each mutant rebuilds one
+# object), the uapi header and the module source the Makefile reads.
+mkdir -p "$tmp/tree/tools"
+cp -a "$shim" "$tmp/tree/tools/shim"
+cp -a "$root/uapi" "$tmp/tree/uapi"
+cp -a "$root/kvm_hv_relay.c" "$tmp/tree/kvm_hv_relay.c"
+copy=$tmp/tree/tools/shim
+jobs=-j$(nproc 2>/dev/null || echo 2)
+
+if ! make -s $jobs -C "$copy" check > "$tmp/base.log" 2>&1; then
+	echo "Bail out! the unmutated suite fails:"
+	sed 's/^/# /' "$tmp/base.log" | tail -n 20
+	exit 1
+fi
+
+mutants > "$tmp/list"
+total=$(grep -c . "$tmp/list")
+[ $# -eq 0 ] || total=$#
+echo "1..$total"
+n=0
+bad=0
+while IFS='@' read -r name file expr what; do
+	if [ $# -gt 0 ]; then
+		case " $* " in *" $name "*) ;; *) continue ;; esac
+	fi
+	n=$((n + 1))
+	sed "$expr" "$shim/$file" > "$copy/$file"
+	if cmp -s "$shim/$file" "$copy/$file"; then
+		echo "not ok $n - $name: does not apply to $file (update tests/mutate.sh)"
+		bad=$((bad + 1))
+	elif ! make -s $jobs -C "$copy" build/kvm-hv-relay build/unit-tests \
+		> "$tmp/log" 2>&1; then
+		echo "not ok $n - $name: does not build"
+		sed 's/^/# /' "$tmp/log" | head -n 5
+		bad=$((bad + 1))
+	elif make -s -C "$copy" check > "$tmp/log" 2>&1; then
+		echo "not ok $n - $name survived: $what"
+		bad=$((bad + 1))
+	else
+		echo "ok $n - $name: $what"
+		grep '^not ok' "$tmp/log" | head -n 3 | sed 's/^/#   caught by: /'
+	fi
+	# A fresh copy (new mtime) so that make rebuilds from the real source.
+	cp "$shim/$file" "$copy/$file"
+done < "$tmp/list"
+echo "$((n - bad)) caught, $bad survived or broken"
+[ "$bad" -eq 0 ]
