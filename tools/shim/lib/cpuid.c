@@ -64,13 +64,15 @@ static uint32_t features_ebx(const struct hvr_config *cfg)
 	uint32_t v = 0;
 
 	/*
-	 * The root's vmbus needs to post and signal; port creation keeps it on
-	 * the hypercall path.  Never CreatePartitions, AccessMemoryPool or
-	 * StartVirtualProcessor: those would make the root manage partitions
-	 * that KVM does not have.
+	 * vmbus posts messages and signals events, the two calls the relay
+	 * forwards; QEMU grants exactly these with hv-synic.  Not CreatePort or
+	 * ConnectPort: KVM implements neither hypercall and its
+	 * KVM_GET_SUPPORTED_HV_CPUID does not offer them.  Never
+	 * CreatePartitions, AccessMemoryPool or StartVirtualProcessor either:
+	 * those would make the root manage partitions that KVM does not have.
 	 */
 	if (HAS(cfg, SYNIC))
-		v |= HV_POST_MESSAGES | HV_SIGNAL_EVENTS | HV_CREATE_PORT | HV_CONNECT_PORT;
+		v |= HV_POST_MESSAGES | HV_SIGNAL_EVENTS;
 	if (HAS(cfg, SYNDBG))
 		v |= HV_DEBUGGING;
 	return v;
@@ -78,7 +80,11 @@ static uint32_t features_ebx(const struct hvr_config *cfg)
 
 static uint32_t features_edx(const struct hvr_config *cfg)
 {
-	uint32_t v = 0;
+	/*
+	 * A hint, not something KVM has to implement: QEMU always sets it,
+	 * since Windows wants it before it hot-adds CPUs.
+	 */
+	uint32_t v = HV_CPU_DYNAMIC_PARTITIONING_AVAILABLE;
 
 	if (HAS(cfg, XMM_INPUT))
 		v |= HV_XMM_REGISTERS_FOR_FAST_HYPERCALL;
@@ -103,10 +109,12 @@ static uint32_t recommendations(const struct hvr_config *cfg)
 		v |= HV_USE_RELAXED_TIMING;
 	if (HAS(cfg, VAPIC))
 		v |= HV_USE_APIC_MSRS;
-	/* KVM's flush hypercalls serve local flushes as well as remote ones. */
+	/*
+	 * Remote flushes only: with EPT or NPT a local INVLPG does not exit, the
+	 * hypercall would.  Neither QEMU nor KVM's own leaves recommend it.
+	 */
 	if (HAS(cfg, TLBFLUSH))
-		v |= HV_USE_HYPERCALL_FOR_LOCAL_FLUSH | HV_USE_HYPERCALL_FOR_REMOTE_FLUSH |
-		     HV_USE_EX_PROCESSOR_MASKS;
+		v |= HV_USE_HYPERCALL_FOR_REMOTE_FLUSH | HV_USE_EX_PROCESSOR_MASKS;
 	if (HAS(cfg, IPI))
 		v |= HV_USE_SYNTHETIC_CLUSTER_IPI | HV_USE_EX_PROCESSOR_MASKS;
 	if (HAS(cfg, AVIC))
@@ -240,6 +248,7 @@ static const struct bit_name bit_names[] = {
 	BN(FEATURES, EBX, 20, "EnableExtendedHypercalls"),
 	BN(FEATURES, EBX, 21, "StartVirtualProcessor"),
 	BN(FEATURES, EDX, 1, "GuestDebuggingAvailable"),
+	BN(FEATURES, EDX, 3, "CpuDynamicPartitioningAvailable"),
 	BN(FEATURES, EDX, 4, "XmmRegistersForFastHypercallAvailable"),
 	BN(FEATURES, EDX, 5, "GuestIdleAvailable"),
 	BN(FEATURES, EDX, 8, "FrequencyRegsAvailable"),

@@ -37,6 +37,9 @@ host-vendor-unknown@lib/host.c@s/!strcmp(p, "unknown")/!strcmp(p, "unknwn")/@'ve
 pidfd-recheck@lib/relay.c@s/if (pidfd_exited(pidfd))/if (0 \&\& pidfd_exited(pidfd))/@the scan vouches for a recycled pid
 merge-relocate@lib/cpuid.c@s/e.function += KVM_ALT_BASE - HV_RANGE_BASE;/e.function += 0;/@KVM's leaves are not moved to 0x40000100
 pid-range@cli/relay_cmd.c@s/"--pid", optarg, 1, INT_MAX,/"--pid", optarg, 1, LLONG_MAX,/@--pid 4294967297 wraps to pid 1
+synic-create-port@lib/cpuid.c@s/v |= HV_POST_MESSAGES | HV_SIGNAL_EVENTS;/v |= HV_POST_MESSAGES | HV_SIGNAL_EVENTS | HV_CREATE_PORT;/@synic grants CreatePort, which KVM does not implement
+tlbflush-local@lib/cpuid.c@s/v |= HV_USE_HYPERCALL_FOR_REMOTE_FLUSH | HV_USE_EX_PROCESSOR_MASKS;/v |= HV_USE_HYPERCALL_FOR_LOCAL_FLUSH | HV_USE_HYPERCALL_FOR_REMOTE_FLUSH | HV_USE_EX_PROCESSOR_MASKS;/@tlbflush recommends local flush hypercalls
+dyn-partitioning@lib/cpuid.c@s/uint32_t v = HV_CPU_DYNAMIC_PARTITIONING_AVAILABLE;/uint32_t v = 0;/@CpuDynamicPartitioningAvailable missing
 help-unknown@cli/main.c@s/return false;/return true;/@help on an unknown topic succeeds
 EOF
 }
