@@ -37,6 +37,14 @@
 extern "C" {
 #endif
 
+/*
+ * The library is built with -fvisibility=hidden; what this header declares
+ * is its interface, so it alone is exported.
+ */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility push(default)
+#endif
+
 #define HVR_ERR_MSG_MAX		256
 
 /**
@@ -589,6 +597,10 @@ int hvr_vm_fd_grab_pidfd(int pidfd, pid_t pid, int target_fd, struct hvr_error *
  * Return: as hvr_vm_fd_grab_pidfd(), or hvr_pidfd_open()'s error.
  */
 int hvr_vm_fd_grab(pid_t pid, int target_fd, struct hvr_error *err);
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
