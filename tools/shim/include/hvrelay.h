@@ -23,6 +23,12 @@
  *	hvr_relay_enable(vm_fd, HVR_RELAY_ALL, &err);
  *
  * Dependencies: libc and <linux/kvm.h> only.
+ *
+ * ABI: libhvrelay.so.0 exports exactly the functions documented below.  The
+ * structures keep their size for as long as the soname stays: a field a
+ * later version adds takes the place of @reserved words, which the library
+ * zeroes when it fills a structure (a caller filling one itself zeroes it
+ * first), and enum values are only ever appended.
  */
 #ifndef HVRELAY_H
 #define HVRELAY_H
@@ -87,6 +93,15 @@ enum hvr_flag {
 };
 
 #define HVR_FLAG(f)		(UINT64_C(1) << (f))
+/*
+ * Flags are bits of a uint64_t, so there can never be more than this; arrays
+ * indexed by flag in the structures below have this size, not HVR_NR_FLAGS,
+ * so that a new flag does not change their layout.
+ */
+#define HVR_FLAGS_MAX		64
+#if !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(HVR_NR_FLAGS <= HVR_FLAGS_MAX, "enum hvr_flag outgrew HVR_FLAG()'s uint64_t");
+#endif
 
 enum hvr_preset {
 	HVR_PRESET_DEFAULT,
@@ -112,6 +127,7 @@ enum hvr_vendor {
  * @clear: flags a "no_" token disabled; disjoint from @set
  * @spin_count: value of "spinlocks=<n>", valid if @spin_given
  * @spin_given: a "spinlocks=<n>" token was the last word on spinlocks
+ * @reserved: zero; room for what later versions parse
  */
 struct hvr_spec {
 	enum hvr_preset preset;
@@ -119,6 +135,7 @@ struct hvr_spec {
 	uint64_t clear;
 	uint32_t spin_count;
 	bool spin_given;
+	uint64_t reserved[4];
 };
 
 #define HVR_HOST_MAX_LEAVES	64
@@ -128,11 +145,13 @@ struct hvr_spec {
  * @vendor: CPU vendor of the host
  * @nent: number of valid entries in @ent
  * @ent: the leaves KVM_GET_SUPPORTED_HV_CPUID returned
+ * @reserved: zero; room for what later versions learn about the host
  */
 struct hvr_host {
 	enum hvr_vendor vendor;
 	unsigned int nent;
 	struct kvm_cpuid_entry2 ent[HVR_HOST_MAX_LEAVES];
+	uint64_t reserved[4];
 };
 
 /* Why a flag the preset wanted was left out (struct hvr_config.dropped_why). */
@@ -153,16 +172,18 @@ enum hvr_drop {
  * @max_vps: 0x40000005 EAX, the most VPs a partition may have (KVM's limit)
  * @evmcs_version: eVMCS version range (high byte max, low byte min) as KVM
  *	reports it; hvr_vcpu_setup() refreshes it from the vCPU
+ * @reserved: zero; room for what later versions resolve
  */
 struct hvr_config {
 	enum hvr_vendor vendor;
 	bool nested;
 	uint64_t flags;
 	uint64_t dropped;
-	unsigned char dropped_why[HVR_NR_FLAGS];
+	unsigned char dropped_why[HVR_FLAGS_MAX];
 	uint32_t spin_count;
 	uint32_t max_vps;
 	uint16_t evmcs_version;
+	uint64_t reserved[4];
 };
 
 /* 0x40000000..0x4000000A, plus 0x40000080..0x40000082 with syndbg. */
