@@ -206,7 +206,8 @@ cp "$DEBS"/*.deb "$ROOT/tmp/debs/"
 rm -f "$ROOT"/tmp/debs/*-dbgsym_*.deb
 debs=()
 for f in "$ROOT"/tmp/debs/*.deb; do debs+=("/tmp/debs/${f##*/}"); done
-if { root_apt update && root_apt install -y --no-install-recommends "${debs[@]}"; } 2>&1 |
+# pkgconf: a VMM's build finds libhvrelay through libhvrelay.pc (lib/pkg-config)
+if { root_apt update && root_apt install -y --no-install-recommends "${debs[@]}" pkgconf; } 2>&1 |
 	scrub >"$LOG.install"; then
 	ok apt-install
 else
@@ -298,13 +299,55 @@ printf '#include <linux/kvm_hv_relay.h>\nunsigned long long m = KVM_NESTED_HYPER
 	>"$ROOT/tmp/uapi.c"
 check dev/uapi-header-self-contained in_root gcc -Wall -Werror -c -o /tmp/uapi.o /tmp/uapi.c
 has dev/library /usr/lib/$MULTIARCH/libhvrelay.so.0 /usr/lib/$MULTIARCH/libhvrelay.so \
-	/usr/lib/$MULTIARCH/libhvrelay.a /usr/include/hvrelay.h
+	/usr/lib/$MULTIARCH/libhvrelay.a /usr/include/hvrelay.h \
+	/usr/lib/$MULTIARCH/pkgconfig/libhvrelay.pc
 # merged /usr: the loader may name /lib/<triplet> for /usr/lib/<triplet>
 check lib/ldconfig sh -c "chroot '$ROOT' ldconfig -p | grep -Eq 'libhvrelay.so.0 .*=> (/usr)?/lib/$MULTIARCH/libhvrelay.so.0\$'"
 printf '#include <hvrelay.h>\nint main(void) { return 0; }\n' >"$ROOT/tmp/lib.c"
 check lib/link sh -c "chroot '$ROOT' gcc -Wall -Werror -o /tmp/lib /tmp/lib.c -Wl,--no-as-needed -lhvrelay &&
 	chroot '$ROOT' ldd /tmp/lib | grep -Eq 'libhvrelay.so.0 => (/usr)?/lib/$MULTIARCH/libhvrelay.so.0 ' &&
 	chroot '$ROOT' /tmp/lib"
+# The installed library exports exactly what the installed header documents
+# (its kernel-doc'd declarations), each under a version of the source's
+# libhvrelay.map, and no helper of its own: see tools/shim/abi-check.sh.
+# The host's nm reads the chroot's files; lib/pkg-config links in the chroot.
+check lib/exports env ABI_LINK=0 sh "$REPO/tools/shim/abi-check.sh" "$ROOT/usr/include/hvrelay.h" \
+	"$ROOT/usr/lib/$MULTIARCH/libhvrelay.so.0" "$REPO/tools/shim/libhvrelay.map"
+# As a VMM's build would: flags from pkg-config alone, then run what it
+# built.  "vp_index" is OpenVMM's name for vpindex (hvrelay.h).
+cat >"$ROOT/tmp/pc.c" <<'EOF'
+#include <stdio.h>
+#include <hvrelay.h>
+
+int main(void)
+{
+	struct hvr_spec spec;
+	struct hvr_error err;
+
+	if (hvr_spec_parse("windows", &spec, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	if (spec.preset != HVR_PRESET_WINDOWS || hvr_flag_lookup("vp_index") != HVR_VPINDEX)
+		return 1;
+	puts(hvr_preset_name(spec.preset));
+	return 0;
+}
+EOF
+lib_pkg_config() {
+	local flags ver
+	flags=$(in_root pkg-config --cflags --libs libhvrelay) || return 1
+	echo "pkg-config --cflags --libs libhvrelay: $flags"
+	case " $flags " in *" -lhvrelay "*) ;; *) echo "no -lhvrelay"; return 1 ;; esac
+	ver=$(in_root pkg-config --modversion libhvrelay) || return 1
+	[ "$ver" = "$VERSION" ] || { echo "libhvrelay.pc has version $ver, not $VERSION"; return 1; }
+	# $flags is split into words on purpose
+	# shellcheck disable=SC2086
+	in_root gcc -Wall -Wextra -Werror -o /tmp/pc /tmp/pc.c $flags &&
+		in_root ldd /tmp/pc | grep -Eq "libhvrelay.so.0 => (/usr)?/lib/$MULTIARCH/libhvrelay.so.0 " &&
+		[ "$(in_root /tmp/pc)" = windows ]
+}
+check lib/pkg-config lib_pkg_config
 has doc/rst /usr/share/doc/kvm-hv-relay-dkms/api.rst.gz /usr/share/doc/kvm-hv-relay-dkms/admin-guide.rst.gz
 has doc/copyright /usr/share/doc/kvm-hv-relay-dkms/copyright /usr/share/doc/kvm-hv-relay-tools/copyright \
 	/usr/share/doc/libhvrelay0/copyright /usr/share/doc/libhvrelay-dev/copyright
