@@ -89,6 +89,7 @@ enum hvr_flag {
 	HVR_SYNDBG,
 	HVR_ENFORCE_CPUID,
 	HVR_NO_NONARCH_CORESHARING,
+	HVR_NESTED_HINT,	/* 0x40000004 EAX bit 12: tell a guest hypervisor it is nested */
 	HVR_NR_FLAGS
 };
 
@@ -233,8 +234,10 @@ const char *hvr_vendor_name(enum hvr_vendor vendor);
  * @nested: whether the guest gets nested virtualisation
  *
  * "windows" is nested-aware: with @nested it adds evmcs (Intel),
- * stimer_direct, reenlightenment, tlbflush_direct and emsr_bitmap.
- * No preset enables enforce_cpuid.
+ * stimer_direct, reenlightenment, tlbflush_direct, emsr_bitmap and
+ * nested_hint.  No other preset sets nested_hint, which a Linux guest reads
+ * as "move SynIC to the nested MSRs" (KVM has none), and no preset enables
+ * enforce_cpuid.
  *
  * Return: HVR_FLAG() bits.
  */
@@ -357,7 +360,8 @@ const struct kvm_cpuid_entry2 *hvr_host_leaf(const struct hvr_host *host, uint32
  * @flag: the flag
  *
  * Return: true if KVM_GET_SUPPORTED_HV_CPUID reports what @flag needs.
- * spinlocks and enforce_cpuid have no CPUID bit and always return true.
+ * spinlocks, enforce_cpuid and nested_hint ask nothing of KVM and always
+ * return true.
  */
 bool hvr_host_offers(const struct hvr_host *host, enum hvr_flag flag);
 

@@ -22,9 +22,6 @@
 #define KVM_ALT_BASE	0x40000100u
 #define KVM_ALT_END	0x400001ffu
 
-/* Flags that only mean something to a guest hypervisor. */
-#define NESTED_ENLIGHTENMENTS	(F(EVMCS) | F(TLBFLUSH_DIRECT) | F(EMSR_BITMAP))
-
 static void sig(struct kvm_cpuid_entry2 *e, const char s[12])
 {
 	memcpy(&e->ebx, s, 4);
@@ -121,7 +118,12 @@ static uint32_t recommendations(const struct hvr_config *cfg)
 		v |= HV_DEPRECATE_AUTO_EOI;
 	if (HAS(cfg, EVMCS))
 		v |= HV_USE_VMCS_ENLIGHTENMENTS;
-	if (cfg->nested && (cfg->flags & NESTED_ENLIGHTENMENTS))
+	/*
+	 * A flag of its own, not "any nested spec": Linux reads the bit as
+	 * HV_X64_HYPERV_NESTED and moves its SynIC to the HV_X64_MSR_NESTED_*
+	 * MSRs, which KVM does not emulate, so a Linux L1 would lose vmbus.
+	 */
+	if (HAS(cfg, NESTED_HINT))
 		v |= HV_NESTED;
 	if (HAS(cfg, NO_NONARCH_CORESHARING))
 		v |= HV_NO_NON_ARCH_CORE_SHARING;

@@ -10,8 +10,9 @@
 #include "internal.h"
 #include "tlfs.h"
 
-/* hvix64 only looks at these when it is itself a guest hypervisor. */
-#define NEEDS_NESTED	(HVR_FLAG(HVR_EVMCS) | HVR_FLAG(HVR_REENLIGHTENMENT))
+/* Only a guest hypervisor looks at these, and only hardware nesting makes one. */
+#define NEEDS_NESTED	(HVR_FLAG(HVR_EVMCS) | HVR_FLAG(HVR_REENLIGHTENMENT) | \
+			 HVR_FLAG(HVR_NESTED_HINT))
 
 static int lowest(uint64_t mask)
 {

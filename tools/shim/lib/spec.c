@@ -35,6 +35,7 @@ static const char *const flag_names[HVR_NR_FLAGS] = {
 	[HVR_SYNDBG]			= "syndbg",
 	[HVR_ENFORCE_CPUID]		= "enforce_cpuid",
 	[HVR_NO_NONARCH_CORESHARING]	= "no_nonarch_coresharing",
+	[HVR_NESTED_HINT]		= "nested_hint",
 };
 
 /*
@@ -76,10 +77,13 @@ static const char *const preset_names[] = {
 
 /*
  * Without reenlightenment and stimer_direct hvix64 resets the partition
- * mid-boot; without eVMCS it spins on failing launches.
+ * mid-boot; without eVMCS it spins on failing launches.  nested_hint tells
+ * it that it runs nested, as OpenVMM #3743 tells every nested guest; only
+ * this preset sets it, since a Linux guest given the bit moves its SynIC to
+ * MSRs KVM does not have.
  */
 #define PRESET_WINDOWS_NESTED	(F(STIMER_DIRECT) | F(REENLIGHTENMENT) | F(TLBFLUSH_DIRECT) | \
-				 F(EMSR_BITMAP))
+				 F(EMSR_BITMAP) | F(NESTED_HINT))
 
 const char *hvr_flag_name(enum hvr_flag flag)
 {

@@ -26,7 +26,7 @@ ipi-vpindex-dep@lib/spec.c@/\[HVR_IPI\][[:space:]]*= F(VPINDEX),/d@ipi no longer
 mask-signal-is-post@lib/relay.c@s/{ "signal",[[:space:]]*HVR_RELAY_SIGNAL_EVENT }/{ "signal", HVR_RELAY_POST_MESSAGE }/@--mask signal means the post bit
 xmm-guest-bit@lib/cpuid.c@s/v |= HV_XMM_REGISTERS_FOR_FAST_HYPERCALL;/v |= HV_GUEST_IDLE_AVAILABLE;/@xmm_input shows the guest EDX bit 5, not bit 4
 tlbflush-ext-dep@lib/spec.c@/\[HVR_TLBFLUSH_EXT\][[:space:]]*= F(TLBFLUSH),/d@tlbflush_ext no longer needs tlbflush
-reenlightenment-flat@lib/resolve.c@s/(HVR_FLAG(HVR_EVMCS) | HVR_FLAG(HVR_REENLIGHTENMENT))/(HVR_FLAG(HVR_EVMCS))/@reenlightenment allowed without nesting
+reenlightenment-flat@lib/resolve.c@s/(HVR_FLAG(HVR_EVMCS) | HVR_FLAG(HVR_REENLIGHTENMENT) |/(HVR_FLAG(HVR_EVMCS) |/@reenlightenment allowed without nesting
 spin-min@lib/spec.c@s/if (n < HVR_SPIN_MIN)/if (n < HVR_SPIN_MIN - 1)/@spinlocks=4094 accepted
 spin-octal@lib/error.c@s/unsigned int base = 10, d;/unsigned int base = s[0] == '0' \&\& len > 1 ? 8 : 10, d;/@a leading zero means octal again
 spinlocks-alone@lib/cpuid.c@s/cfg->spin_count != HVR_SPIN_NEVER_NOTIFY)/cfg->spin_count != 0)/@spinlocks with never-notify shows Hyper-V
@@ -40,6 +40,7 @@ pid-range@cli/relay_cmd.c@s/"--pid", optarg, 1, INT_MAX,/"--pid", optarg, 1, LLO
 synic-create-port@lib/cpuid.c@s/v |= HV_POST_MESSAGES | HV_SIGNAL_EVENTS;/v |= HV_POST_MESSAGES | HV_SIGNAL_EVENTS | HV_CREATE_PORT;/@synic grants CreatePort, which KVM does not implement
 tlbflush-local@lib/cpuid.c@s/v |= HV_USE_HYPERCALL_FOR_REMOTE_FLUSH | HV_USE_EX_PROCESSOR_MASKS;/v |= HV_USE_HYPERCALL_FOR_LOCAL_FLUSH | HV_USE_HYPERCALL_FOR_REMOTE_FLUSH | HV_USE_EX_PROCESSOR_MASKS;/@tlbflush recommends local flush hypercalls
 dyn-partitioning@lib/cpuid.c@s/uint32_t v = HV_CPU_DYNAMIC_PARTITIONING_AVAILABLE;/uint32_t v = 0;/@CpuDynamicPartitioningAvailable missing
+nested-bit-any-nested@lib/cpuid.c@s/if (HAS(cfg, NESTED_HINT))/if (cfg->nested)/@Nested recommended to every nested guest, a Linux L1 included
 help-unknown@cli/main.c@s/return false;/return true;/@help on an unknown topic succeeds
 EOF
 }

@@ -100,6 +100,17 @@ QEMU_DEPS = {
 # the Hyper-V identity on by themselves.
 QEMU_NOT_FEATURES = {"enforce_cpuid", "no_nonarch_coresharing", "spinlocks"}
 
+# Names of the shim's that are no QEMU property at all: 0x40000004 EAX bit
+# 12 has no hv-* switch (QEMU never sets it).  They are left out when the
+# shim's enabled list is handed to QEMU, and to OpenVMM, which has no field
+# for the bit either (its builder sets it from nested_virt).
+SHIM_ONLY = {"nested_hint"}
+
+
+def as_qemu_properties(enabled):
+    """The shim's enabled list as QEMU hv-* properties (shim spelling)."""
+    return [name for name in enabled if name not in SHIM_ONLY]
+
 # target/i386/cpu.c defaults for the machine types 7.2 creates by default.
 QEMU_VERSION_BUILD = 0x3839          # hv-version-id-build, 14393 (WS2016)
 QEMU_VERSION_MAJOR = 0x000A          # hv-version-id-major
@@ -254,6 +265,8 @@ def shim_as_openvmm(enabled, has_leaves):
     """The shim's enabled list in OpenVMM's terms (field -> on)."""
     on = set()
     for name in enabled:
+        if name in SHIM_ONLY:
+            continue
         if name == "time":
             on |= {"time", "reference_tsc_page"}
         elif name != "spinlocks":

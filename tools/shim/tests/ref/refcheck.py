@@ -238,7 +238,8 @@ def main(argv):
             with open(fixture, encoding="utf-8") as f:
                 _, host = hvref.parse_host(f.read())
             out, leaves = run_show(cli, spec, fixture, vendor, nested)
-            qemu = hvref.qemu_leaves(out["enabled"], spin_of(spec), host)
+            qemu = hvref.qemu_leaves(hvref.as_qemu_properties(out["enabled"]),
+                                     spin_of(spec), host)
             openvmm = hvref.openvmm_flags(spec, nested, host) if with_openvmm else None
             diag = check_case(case, leaves, out["enabled"], qemu, openvmm, entries)
         except (OSError, ValueError, RuntimeError, KeyError, hvref.Refused) as e:
