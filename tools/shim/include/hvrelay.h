@@ -233,11 +233,11 @@ const char *hvr_vendor_name(enum hvr_vendor vendor);
  * @vendor: host CPU vendor (evmcs is Intel-only)
  * @nested: whether the guest gets nested virtualisation
  *
- * "windows" is nested-aware: with @nested it adds evmcs (Intel),
- * stimer_direct, reenlightenment, tlbflush_direct, emsr_bitmap and
- * nested_hint.  No other preset sets nested_hint, which a Linux guest reads
- * as "move SynIC to the nested MSRs" (KVM has none), and no preset enables
- * enforce_cpuid.
+ * The presets mean what OpenVMM's of the same name do.  "windows" is
+ * nested-aware: with @nested it adds evmcs (Intel), reenlightenment,
+ * tlbflush_direct, emsr_bitmap and nested_hint.  No other preset sets
+ * nested_hint, which a Linux guest reads as "move SynIC to the nested MSRs"
+ * (KVM has none), and no preset enables enforce_cpuid.
  *
  * Return: HVR_FLAG() bits.
  */

@@ -62,28 +62,36 @@ static const char *const preset_names[] = {
 	[HVR_PRESET_NONE]	= "none",
 };
 
-/* What a Windows or Linux guest without nesting is happy with. */
-#define PRESET_DEFAULT	(F(RELAXED) | F(VAPIC) | F(SPINLOCKS) | F(VPINDEX) | F(RUNTIME) | \
-			 F(CRASH) | F(TIME) | F(SYNIC) | F(STIMER) | F(TLBFLUSH) | F(IPI) | \
-			 F(RESET) | F(FREQUENCIES))
-
 /*
- * shim.md "What a nested VBS root needs": no crash/reset MSRs, but AutoEOI
- * deprecated (avic) so that the root uses the APIC the way hvix64 expects.
+ * The presets mean what OpenVMM's of the same name do (PR #3743,
+ * HvEnlightenments::default(), windows_nested(), windows_non_nested()), so
+ * that an OpenVMM spec string carries over.  "default" is OpenVMM's base
+ * set; spinlocks only makes the count settable (never notify by default).
  */
-#define PRESET_WINDOWS	(F(RELAXED) | F(VAPIC) | F(SPINLOCKS) | F(VPINDEX) | F(RUNTIME) | \
-			 F(TIME) | F(SYNIC) | F(STIMER) | F(TLBFLUSH) | F(IPI) | \
-			 F(FREQUENCIES) | F(AVIC))
+#define PRESET_DEFAULT	(F(TIME) | F(FREQUENCIES) | F(VPINDEX) | F(RUNTIME) | F(SYNIC) | \
+			 F(STIMER) | F(VAPIC) | F(SPINLOCKS))
 
 /*
- * Without reenlightenment and stimer_direct hvix64 resets the partition
- * mid-boot; without eVMCS it spins on failing launches.  nested_hint tells
+ * OpenVMM's windows set, nested or not: the base plus relaxed timing,
+ * remote flush, cluster IPI, direct timers and the reset MSR.  avic is
+ * ours: AutoEOI deprecated (OpenVMM's builder always says so) lets APICv
+ * and AVIC stay on.
+ */
+#define PRESET_WINDOWS	(PRESET_DEFAULT | F(RELAXED) | F(TLBFLUSH) | F(IPI) | \
+			 F(STIMER_DIRECT) | F(RESET) | F(AVIC))
+
+/*
+ * With nesting OpenVMM adds evmcs and reenlightenment; without
+ * reenlightenment hvix64 resets the partition mid-boot, without eVMCS it
+ * spins on failing launches.  tlbflush_direct and emsr_bitmap, QEMU's
+ * hv-tlbflush-direct and hv-emsr-bitmap, spare the relay's L0 exits that
+ * KVM can serve for L2 directly.  nested_hint tells
  * it that it runs nested, as OpenVMM #3743 tells every nested guest; only
  * this preset sets it, since a Linux guest given the bit moves its SynIC to
  * MSRs KVM does not have.
  */
-#define PRESET_WINDOWS_NESTED	(F(STIMER_DIRECT) | F(REENLIGHTENMENT) | F(TLBFLUSH_DIRECT) | \
-				 F(EMSR_BITMAP) | F(NESTED_HINT))
+#define PRESET_WINDOWS_NESTED	(F(REENLIGHTENMENT) | F(TLBFLUSH_DIRECT) | F(EMSR_BITMAP) | \
+				 F(NESTED_HINT))
 
 const char *hvr_flag_name(enum hvr_flag flag)
 {

@@ -41,6 +41,8 @@ synic-create-port@lib/cpuid.c@s/v |= HV_POST_MESSAGES | HV_SIGNAL_EVENTS;/v |= H
 tlbflush-local@lib/cpuid.c@s/v |= HV_USE_HYPERCALL_FOR_REMOTE_FLUSH | HV_USE_EX_PROCESSOR_MASKS;/v |= HV_USE_HYPERCALL_FOR_LOCAL_FLUSH | HV_USE_HYPERCALL_FOR_REMOTE_FLUSH | HV_USE_EX_PROCESSOR_MASKS;/@tlbflush recommends local flush hypercalls
 dyn-partitioning@lib/cpuid.c@s/uint32_t v = HV_CPU_DYNAMIC_PARTITIONING_AVAILABLE;/uint32_t v = 0;/@CpuDynamicPartitioningAvailable missing
 nested-bit-any-nested@lib/cpuid.c@s/if (HAS(cfg, NESTED_HINT))/if (cfg->nested)/@Nested recommended to every nested guest, a Linux L1 included
+default-crash@lib/spec.c@s/F(STIMER) | F(VAPIC) | F(SPINLOCKS))/F(STIMER) | F(VAPIC) | F(SPINLOCKS) | F(CRASH))/@default turns on crash, which OpenVMM's base set leaves off
+windows-no-reset@lib/spec.c@s/F(STIMER_DIRECT) | F(RESET) | F(AVIC))/F(STIMER_DIRECT) | F(AVIC))/@windows without OpenVMM's reset
 help-unknown@cli/main.c@s/return false;/return true;/@help on an unknown topic succeeds
 EOF
 }
