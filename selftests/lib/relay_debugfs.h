@@ -150,14 +150,14 @@ static inline void relay_require_module(void)
 	sys = kvm_check_cap(KVM_CAP_NESTED_HYPERV_HCALL_RELAY);
 	TEST_ASSERT(sys == KVM_NESTED_HYPERV_RELAY_ALL,
 		    "kvm_hv_relay is loaded but /dev/kvm answers 0x%x for its capability, want 0x%x",
-		    sys, KVM_NESTED_HYPERV_RELAY_ALL);
+		    sys, (unsigned int)KVM_NESTED_HYPERV_RELAY_ALL);
 	vm = vm_create_barebones();
 	on_vm = __vm_ioctl(vm, KVM_CHECK_EXTENSION,
 			   (void *)(unsigned long)KVM_CAP_NESTED_HYPERV_HCALL_RELAY);
 	kvm_vm_free(vm);
 	TEST_ASSERT(on_vm == KVM_NESTED_HYPERV_RELAY_ALL,
 		    "kvm_hv_relay is loaded but a VM fd answers 0x%x for its capability, want 0x%x",
-		    on_vm, KVM_NESTED_HYPERV_RELAY_ALL);
+		    on_vm, (unsigned int)KVM_NESTED_HYPERV_RELAY_ALL);
 	TEST_ASSERT(!access(KVM_HV_RELAY_DEVICE, R_OK | W_OK),
 		    "kvm_hv_relay is loaded but %s is missing: errno %d",
 		    KVM_HV_RELAY_DEVICE, errno);

@@ -359,47 +359,10 @@ echo "# $PFX: init after ${t_init:-?} s, plan from ${t_plan:-?} s, ${t_total} s 
 echo "$PFX init=${t_init:-} plan=${t_plan:-} total=$t_total fate=$fate tests=$n_tests" >"$W/timing"
 
 # --- health of the boot: anything the kernel complained about -----------------
-# WARN blocks of known-bad.list's "warning:" entries are left out, and noted,
-# but only those the kernel printed before /init started, i.e. before kvm was
-# loaded: the CPU model's own early-boot warnings.  The dmesg dump at the end
-# repeats them, with the same timestamp, and those copies are left out too.
-# The IBT probe's oops is expected (ibt_trapped): kernel lines stamped from
-# the probe's own message on are left out, wherever the serial port put them
-# (its output interleaves with that of /init).
+# (kernel_lines in lib.sh: what is tolerated and why)
 t_probe=$(grep -a -o '\[ *[0-9]*\.[0-9]*\] relay_testmod: ibt: indirect call' "$LOG" |
 	head -n 1 | sed 's/^\[ *\([0-9.]*\)\].*/\1/' || true)
-tolerated=$(sed -e 's/^[[:space:]]*#.*//' "$TB_DIR/known-bad.list" |
-	awk -v v="$vendor" -v k="$kernel" '($1 == v || $1 == "any" || $1 == v "/" k || $1 == "any/" k) &&
-		$2 ~ /^warning:/ { print substr($2, 9) }')
-kmsgs=$(grep -v '^#' "$LOG" | awk -v pats="$tolerated" -v tp="$t_probe" '
-	BEGIN { n = split(pats, P, "\n") }
-	/^TESTBED: start/ { started = 1 }
-	tp != "" {
-		l = $0; late = 0
-		while (match(l, /\[ *[0-9]+\.[0-9]+\]/)) {
-			t = substr(l, RSTART + 1, RLENGTH - 2) + 0
-			if (t >= tp + 0) late = 1
-			l = substr(l, RSTART + RLENGTH)
-		}
-		if (late) next
-	}
-	!inb && (/-+\[ cut here \]-+/ || /WARNING:/) { inb = 1; blk = ""; ok = 0 }
-	inb {
-		blk = blk $0 "\n"
-		if ($0 ~ /WARNING:/) {
-			key = ""
-			if (match($0, /\[ *[0-9]+\.[0-9]+\] WARNING:.*/)) key = substr($0, RSTART, RLENGTH)
-			for (i = 1; i <= n; i++) {
-				if (P[i] == "" || !index($0, P[i])) continue
-				if (!started) { ok = P[i]; if (key != "") early[key] = 1 }
-				else if (key != "" && (key in early)) ok = P[i]
-			}
-		}
-		if ($0 ~ /---\[ end trace/) { inb = 0; if (ok) print "TOLERATED: " ok; else printf "%s", blk }
-		next
-	}
-	{ print }
-	END { if (inb && !ok) printf "%s", blk }')
+kmsgs=$(kernel_lines "$LOG" "$vendor" "$kernel" "$t_probe")
 bad=$(echo "$kmsgs" | grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|Kernel panic|RIP:' | head -n 10 || true)
 # taint the plan added: anything but O (out-of-tree module, bit 12) and E
 # (unsigned module, bit 13), which loading ours must add, is a finding
