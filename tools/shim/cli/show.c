@@ -245,6 +245,28 @@ static void print_text(const char *spec, const struct hvr_config *cfg,
 	}
 }
 
+/*
+ * The spec is taken as written, as OpenVMM takes it; where QEMU would refuse
+ * it for a missing dependency, say so on stderr without failing.
+ */
+static void note_unmet(const struct hvr_config *cfg)
+{
+	int f, d;
+
+	for (f = 0; f < HVR_NR_FLAGS; f++) {
+		uint64_t missing = hvr_flag_deps(f) & ~cfg->flags;
+
+		if (!(cfg->flags & HVR_FLAG(f)) || !missing)
+			continue;
+		fprintf(stderr, PROG ": note: '%s' without", hvr_flag_name(f));
+		for (d = 0; d < HVR_NR_FLAGS; d++) {
+			if (missing & HVR_FLAG(d))
+				fprintf(stderr, " '%s'", hvr_flag_name(d));
+		}
+		fprintf(stderr, ", which QEMU would ask for too\n");
+	}
+}
+
 int cmd_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -311,6 +333,7 @@ int cmd_show(int argc, char **argv)
 	if (n < 0)
 		return fail("%s", err.msg);
 
+	note_unmet(&cfg);
 	if (json)
 		print_json(spec_text, &cfg, ent, n);
 	else

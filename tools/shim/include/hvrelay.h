@@ -118,8 +118,6 @@ enum hvr_vendor {
 
 /* TLFS: 0xffffffff retries means "never notify the hypervisor". */
 #define HVR_SPIN_NEVER_NOTIFY	0xffffffffu
-/* Same lower bound QEMU enforces for hv-spinlocks. */
-#define HVR_SPIN_MIN		0xfffu
 
 /**
  * struct hvr_spec - a parsed enlightenment spec, not yet tied to a host
@@ -244,18 +242,25 @@ const char *hvr_vendor_name(enum hvr_vendor vendor);
 uint64_t hvr_preset_flags(enum hvr_preset preset, enum hvr_vendor vendor, bool nested);
 
 /**
- * hvr_flag_deps() - the flags another flag needs
+ * hvr_flag_deps() - the flags another flag needs, by QEMU's rules
  * @flag: the flag
  *
- * Return: HVR_FLAG() bits that must be enabled along with @flag.
+ * hvr_resolve() drops a preset flag whose need the host lacks; a flag the
+ * spec names stays on without them (QEMU would refuse to start, OpenVMM
+ * does not check), which a VMM may want to point out.
+ *
+ * Return: HVR_FLAG() bits that QEMU wants enabled along with @flag.
  */
 uint64_t hvr_flag_deps(enum hvr_flag flag);
 
 /**
  * hvr_spec_parse() - parse an enlightenment spec
  * @text: "[preset][+token]...", tokens "name", "no_name", "spinlocks=<n>"
- *	(<n> decimal or 0x-hex, a leading zero does not mean octal);
- *	NULL or "" means "default".  OpenVMM's names are accepted too:
+ *	(<n> any 32-bit count, decimal or 0x-hex, a leading zero does not mean
+ *	octal); as in OpenVMM, blanks around a token are trimmed and empty
+ *	tokens skipped ("windows++relaxed" is "windows+relaxed"), but a spec of
+ *	separators only is refused.  NULL or "" means "default".  OpenVMM's
+ *	names are accepted too:
  *	"vp_index" and "vp_runtime" for vpindex and runtime, and "hypercall"
  *	and "reference_tsc_page", which are always granted (their "no_" forms
  *	are refused)
@@ -279,9 +284,10 @@ int hvr_spec_parse(const char *text, struct hvr_spec *spec, struct hvr_error *er
  *
  * A flag the preset brought in that the host does not offer is left out
  * (along with preset flags that need it); a flag the user named explicitly
- * must be honoured or the call fails.  Broken dependencies among explicit
- * flags, evmcs/reenlightenment without @nested and evmcs on a non-Intel host
- * fail too.
+ * must be offered or the call fails, as do evmcs, reenlightenment or
+ * nested_hint without @nested and evmcs on a non-Intel host.  Dependencies
+ * (hvr_flag_deps()) are not enforced otherwise, as in OpenVMM: a flag the
+ * spec names, or whose need a "no_" token removed, stays on without it.
  *
  * Return: 0, -EINVAL (spec inconsistent) or -EOPNOTSUPP (host lacks it).
  */

@@ -58,55 +58,30 @@ static int check_host(const struct hvr_spec *spec, const struct hvr_host *host,
 	return 0;
 }
 
-static int missing_dep(const struct hvr_spec *spec, struct hvr_config *cfg, int f, int d,
-		       bool *changed, struct hvr_error *err)
-{
-	const char *fn = hvr_flag_name(f), *dn = hvr_flag_name(d);
-
-	if (spec->set & HVR_FLAG(f)) {
-		if (spec->clear & HVR_FLAG(d))
-			return hvr_fail(err, -EINVAL, "'%s' needs '%s', which 'no_%s' removes",
-					fn, dn, dn);
-		if (cfg->dropped_why[d] == HVR_DROP_HOST)
-			return hvr_fail(err, -EOPNOTSUPP,
-					"'%s' needs '%s', which this host does not offer", fn, dn);
-		if (cfg->dropped_why[d] == HVR_DROP_DEPENDENCY)
-			return hvr_fail(err, -EOPNOTSUPP,
-					"'%s' needs '%s', which was left out because this host lacks what it needs",
-					fn, dn);
-		return hvr_fail(err, -EINVAL, "'%s' needs '%s' (add '+%s')", fn, dn, dn);
-	}
-	if (spec->clear & HVR_FLAG(d))
-		return hvr_fail(err, -EINVAL,
-				"'no_%s' removes '%s', which '%s' from preset '%s' needs (add '+no_%s' too)",
-				dn, dn, fn, hvr_preset_name(spec->preset), fn);
-	drop(cfg, f, HVR_DROP_DEPENDENCY);
-	*changed = true;
-	return 0;
-}
-
-/* Preset flags whose needs went away follow them, until nothing changes. */
-static int check_deps(const struct hvr_spec *spec, struct hvr_config *cfg, struct hvr_error *err)
+/*
+ * A preset flag whose needs the host took away follows them, until nothing
+ * changes.  Anything else is kept as the spec wrote it, as OpenVMM does,
+ * which checks no dependencies: a flag the spec names, or one whose need a
+ * "no_" token removed.  KVM backs each enlightenment on its own, so such a
+ * gap (QEMU would refuse it) is the user's call; hvr_flag_deps() lets a
+ * caller point it out.
+ */
+static void follow_drops(const struct hvr_spec *spec, struct hvr_config *cfg)
 {
 	bool changed;
-	int f, ret;
+	int f;
 
 	do {
 		changed = false;
 		for (f = 0; f < HVR_NR_FLAGS; f++) {
-			uint64_t missing;
-
-			if (!(cfg->flags & HVR_FLAG(f)))
+			if (!(cfg->flags & HVR_FLAG(f)) || (spec->set & HVR_FLAG(f)))
 				continue;
-			missing = hvr_flag_deps(f) & ~cfg->flags;
-			if (!missing)
-				continue;
-			ret = missing_dep(spec, cfg, f, lowest(missing), &changed, err);
-			if (ret)
-				return ret;
+			if (hvr_flag_deps(f) & ~cfg->flags & cfg->dropped) {
+				drop(cfg, f, HVR_DROP_DEPENDENCY);
+				changed = true;
+			}
 		}
 	} while (changed);
-	return 0;
 }
 
 int hvr_resolve(const struct hvr_spec *spec, const struct hvr_host *host, bool nested,
@@ -129,9 +104,7 @@ int hvr_resolve(const struct hvr_spec *spec, const struct hvr_host *host, bool n
 	ret = check_host(spec, host, &c, err);
 	if (ret)
 		return ret;
-	ret = check_deps(spec, &c, err);
-	if (ret)
-		return ret;
+	follow_drops(spec, &c);
 
 	c.spin_count = HVR_SPIN_NEVER_NOTIFY;
 	if ((c.flags & HVR_FLAG(HVR_SPINLOCKS)) && spec->spin_given)

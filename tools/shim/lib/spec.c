@@ -257,7 +257,11 @@ static int refuse_unknown(const char *tok, size_t len, struct hvr_error *err)
 	return hvr_fail(err, -EINVAL, "unknown enlightenment '%s'", shown);
 }
 
-/* Decimal or 0x-hex, as OpenVMM's parse_int: "017777" is 17777, not octal. */
+/*
+ * Decimal or 0x-hex, as OpenVMM's parse_int: "017777" is 17777, not octal.
+ * Any 32-bit count, as there: the TLFS gives no floor, and a small one only
+ * makes the guest notify sooner.
+ */
 static int parse_count(const char *v, size_t len, uint32_t *out, struct hvr_error *err)
 {
 	char shown[128];
@@ -272,9 +276,6 @@ static int parse_count(const char *v, size_t len, uint32_t *out, struct hvr_erro
 		return hvr_fail(err, -EINVAL, "'spinlocks=%s': not a number", shown);
 	if (ret == -ERANGE || n > 0xffffffffull)
 		return hvr_fail(err, -EINVAL, "'spinlocks=%s': at most 0xffffffff", shown);
-	if (n < HVR_SPIN_MIN)
-		return hvr_fail(err, -EINVAL, "'spinlocks=%s': at least 0x%x (%u)", shown,
-				HVR_SPIN_MIN, HVR_SPIN_MIN);
 	*out = (uint32_t)n;
 	return 0;
 }
@@ -336,53 +337,57 @@ static int parse_token(const char *tok, size_t len, struct hvr_spec *spec, struc
 	return 0;
 }
 
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/*
+ * As OpenVMM's apply_spec(): tokens are trimmed and empty ones skipped, so
+ * "windows++relaxed" and "windows + relaxed" mean "windows+relaxed"; the
+ * first token left may be a preset.
+ */
 int hvr_spec_parse(const char *text, struct hvr_spec *spec, struct hvr_error *err)
 {
 	struct hvr_spec s = { .preset = HVR_PRESET_DEFAULT };
-	const char *p = text ? text : "", *prev = NULL;
-	size_t prev_len = 0;
-	bool first = true;
+	const char *p = text ? text : "";
+	bool first = true, any = !*p;
 	int ret;
-
-	if (!*p)
-		goto done;
 
 	for (;;) {
 		const char *end = strchr(p, '+');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
-		int preset = preset_lookup(p, len);
+		int preset;
 
-		if (!len) {
-			/* A leading '+' just means "default preset". */
-			if (first && end)
-				goto next;
-			if (!end)
-				return hvr_fail(err, -EINVAL, "empty token at the end of the spec");
-			if (prev)
-				return hvr_fail(err, -EINVAL, "empty token after '%.*s'",
-						(int)prev_len, prev);
-			return hvr_fail(err, -EINVAL, "empty token at the start of the spec");
+		while (len && blank(*p)) {
+			p++;
+			len--;
 		}
-		if (preset >= 0) {
-			if (!first)
+		while (len && blank(p[len - 1]))
+			len--;
+		if (len) {
+			preset = preset_lookup(p, len);
+			if (preset >= 0 && !first)
 				return hvr_fail(err, -EINVAL,
 						"preset '%.*s' must come first in the spec",
 						(int)len, p);
-			s.preset = preset;
-		} else {
-			ret = parse_token(p, len, &s, err);
-			if (ret)
-				return ret;
+			if (preset >= 0) {
+				s.preset = preset;
+			} else {
+				ret = parse_token(p, len, &s, err);
+				if (ret)
+					return ret;
+			}
+			first = false;
+			any = true;
 		}
-		prev = p;
-		prev_len = len;
-next:
-		first = false;
 		if (!end)
 			break;
 		p = end + 1;
 	}
-done:
+	/* Only separators and blanks: OpenVMM refuses that too. */
+	if (!any)
+		return hvr_fail(err, -EINVAL, "empty spec: no preset and no token in it");
 	*spec = s;
 	return 0;
 }

@@ -27,7 +27,9 @@ mask-signal-is-post@lib/relay.c@s/{ "signal",[[:space:]]*HVR_RELAY_SIGNAL_EVENT 
 xmm-guest-bit@lib/cpuid.c@s/v |= HV_XMM_REGISTERS_FOR_FAST_HYPERCALL;/v |= HV_GUEST_IDLE_AVAILABLE;/@xmm_input shows the guest EDX bit 5, not bit 4
 tlbflush-ext-dep@lib/spec.c@/\[HVR_TLBFLUSH_EXT\][[:space:]]*= F(TLBFLUSH),/d@tlbflush_ext no longer needs tlbflush
 reenlightenment-flat@lib/resolve.c@s/(HVR_FLAG(HVR_EVMCS) | HVR_FLAG(HVR_REENLIGHTENMENT) |/(HVR_FLAG(HVR_EVMCS) |/@reenlightenment allowed without nesting
-spin-min@lib/spec.c@s/if (n < HVR_SPIN_MIN)/if (n < HVR_SPIN_MIN - 1)/@spinlocks=4094 accepted
+spin-max@lib/spec.c@s/n > 0xffffffffull)/n >= 0xffffffffull)/@spinlocks=0xffffffff refused
+empty-token@lib/spec.c@s/\t\tif (len) {/\t\tif (len || end) {/@an empty token between two '+' is refused again
+named-dropped@lib/resolve.c@s/|| (spec->set & HVR_FLAG(f)))/|| (spec->set \& 0))/@a named flag follows the host's veto on what it needs
 spin-octal@lib/error.c@s/unsigned int base = 10, d;/unsigned int base = s[0] == '0' \&\& len > 1 ? 8 : 10, d;/@a leading zero means octal again
 spinlocks-alone@lib/cpuid.c@s/cfg->spin_count != HVR_SPIN_NEVER_NOTIFY)/cfg->spin_count != 0)/@spinlocks with never-notify shows Hyper-V
 alias-vp-index@lib/spec.c@s/{ "vp_index",[[:space:]]*HVR_VPINDEX }/{ "vp_index", HVR_VAPIC }/@OpenVMM's vp_index means vapic

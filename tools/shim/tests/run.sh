@@ -193,6 +193,16 @@ expect host-dump-vendor-unknown-override 0 '"vendor": "intel"' \
 expect show-spinlocks-never 0 "No Hyper-V leaves" "$cli" show none+spinlocks $intel
 expect show-spinlocks-count 0 '"Microsoft Hv"' "$cli" show none+spinlocks=0x1fff $intel
 
+# OpenVMM takes its spec as written: blanks trimmed, empty tokens skipped,
+# no dependency checked (its documented none+synic+stimer+vapic lacks
+# QEMU's vpindex and time), which show points out on stderr.
+expect show-openvmm-empty-tokens 0 '"enabled": ["relaxed", "vapic", "spinlocks"' \
+	"$cli" show "default++relaxed + " --json $intel
+expect show-openvmm-only-plus 1 "spec '+': empty spec: no preset and no token in it" \
+	"$cli" show + $intel
+expect show-openvmm-example-deps 0 "note: 'stimer' without 'vpindex' 'time', which QEMU" \
+	"$cli" show none+synic+stimer+vapic --json $intel
+
 # OpenVMM spec strings: decimal spinlocks (017777 = 0x4571), its aliases.
 expect openvmm-spinlocks-decimal 0 '"ebx": "0x00004571"' \
 	"$cli" show windows+spinlocks=017777 --json $intel
