@@ -11,11 +11,15 @@ documented rules), not from the shim and not copied from either project:
   positions), target/i386/cpu.c (property defaults) and
   docs/system/i386/hyperv.rst.  The same code is in QEMU 10.0 (Debian 13).
 * OpenVMM PR #3743 ("KVM backend: selectable Hyper-V enlightenments"): which
-  enlightenments each hv= preset turns on.  Facts from the PR's
+  enlightenments each hv= spec turns on, and the leaves its KVM backend
+  builds from them.  Facts from the PR's
   openvmm/hypervisor_resources/src/lib.rs (HvEnlightenments::default(),
   none(), windows_nested(), windows_non_nested(), apply_spec(),
-  adjust_for_host()).  The PR's CPUID builder itself could not be read, so
-  OpenVMM is compared by flag set, not by bit.
+  field_mut(), parse_int(), adjust_for_host()), its
+  vmm_core/virt_kvm/src/arch/x86_64/mod.rs (the partition's CPUID: the
+  HvPartitionPrivilege, HvFeatures and HvEnlightenmentInformation it
+  fills, and the 0x4000000A it passes through) and the bit layout of those
+  structures in vm/hv1/hvdef/src/lib.rs.
 
 Registers are indexed 0..3 for EAX, EBX, ECX, EDX.
 """
@@ -259,6 +263,72 @@ def openvmm_flags(spec, nested, host=None):
             not host_has(host, FEATURES, EDX, bit(19)):
         on.discard("stimer_direct")
     return on
+
+
+def openvmm_spin(spec):
+    """spinlock_retries after apply_spec(): the last spinlocks=<n>."""
+    spin = SPIN_NEVER_NOTIFY
+    for tok in (t.strip() for t in spec.split("+")):
+        if tok.startswith("spinlocks="):
+            n = tok[10:]
+            spin = int(n[2:], 16) if n.startswith("0x") else int(n, 10)
+    return spin
+
+
+# The builder's bits, per field (shim spelling), as (leaf, register, bit).
+OPENVMM_BITS = {
+    # HvPartitionPrivilege, the low half of HvFeatures: 0x40000003 EAX.
+    "runtime": [(FEATURES, EAX, 0)],
+    "time": [(FEATURES, EAX, 1)],                # reference counter
+    "synic": [(FEATURES, EAX, 2)],
+    "stimer": [(FEATURES, EAX, 3)],
+    "vapic": [(FEATURES, EAX, 4), (RECOMMEND, EAX, 3)],    # and UseApicMsrs
+    "hypercall": [(FEATURES, EAX, 5)],
+    "vpindex": [(FEATURES, EAX, 6)],
+    "reset": [(FEATURES, EAX, 7)],
+    "frequencies": [(FEATURES, EAX, 11), (FEATURES, EDX, 8)],
+    "reenlightenment": [(FEATURES, EAX, 13)],
+    # HvFeatures' feature word: 0x40000003 EDX.
+    "crash": [(FEATURES, EDX, 10)],
+    "stimer_direct": [(FEATURES, EDX, 19)],
+    # HvEnlightenmentInformation: 0x40000004 EAX.
+    "relaxed": [(RECOMMEND, EAX, 5)],
+    "tlbflush": [(RECOMMEND, EAX, 2), (RECOMMEND, EAX, 11)],
+    "ipi": [(RECOMMEND, EAX, 10)],
+    "evmcs": [(RECOMMEND, EAX, 14)],
+}
+OPENVMM_TSC_PAGE = (FEATURES, EAX, 9)        # time and reference_tsc_page
+OPENVMM_ALWAYS = [(RECOMMEND, EAX, 9)]       # with_deprecate_auto_eoi(true)
+OPENVMM_NESTED = (RECOMMEND, EAX, 12)        # with_nested(nested_virt)
+
+
+def openvmm_leaves(on, nested, host, spin=SPIN_NEVER_NOTIFY):
+    """The Hyper-V leaves OpenVMM's KVM backend gives a guest.
+
+    on is openvmm_flags()'s set.  OpenVMM builds 0x40000000..0x40000004
+    whenever the partition has Hyper-V, whatever the spec; 0x40000002 is
+    zero; it drops KVM's own 0x4xxxxxxx leaves and builds no 0x40000005, so
+    a guest reads zero there; with nesting it passes KVM's 0x4000000A
+    through whole and reports it as the max leaf.
+    """
+    bits = [b for name in on for b in OPENVMM_BITS.get(name, [])] + OPENVMM_ALWAYS
+    if "time" in on and "reference_tsc_page" in on:
+        bits.append(OPENVMM_TSC_PAGE)
+    if nested:
+        bits.append(OPENVMM_NESTED)
+    nested_leaf = host.get(NESTED) if nested and host is not None else None
+
+    out = {}
+    out[VENDOR_MAX] = [NESTED if nested_leaf else LIMITS] + sig("Microsoft Hv")
+    out[INTERFACE] = sig("Hv#1") + [0, 0, 0]
+    out[VERSION] = [0, 0, 0, 0]
+    out[FEATURES] = [0, 0, 0, 0]
+    out[RECOMMEND] = [0, spin, 0, 0]
+    for leaf, reg, b in bits:
+        out[leaf][reg] |= bit(b)
+    if nested_leaf:
+        out[NESTED] = list(nested_leaf)
+    return out
 
 
 def shim_as_openvmm(enabled, has_leaves):
