@@ -171,6 +171,8 @@ enum hvr_drop {
  * @max_vps: 0x40000005 EAX, the most VPs a partition may have (KVM's limit)
  * @evmcs_version: eVMCS version range (high byte max, low byte min) as KVM
  *	reports it; hvr_vcpu_setup() refreshes it from the vCPU
+ * @named: flags the spec named itself, HVR_FLAG() bits: never left out,
+ *	here or by hvr_config_fit_vcpu()
  * @reserved: zero; room for what later versions resolve
  */
 struct hvr_config {
@@ -182,7 +184,8 @@ struct hvr_config {
 	uint32_t spin_count;
 	uint32_t max_vps;
 	uint16_t evmcs_version;
-	uint64_t reserved[4];
+	uint64_t named;
+	uint64_t reserved[3];
 };
 
 /* 0x40000000..0x4000000A, plus 0x40000080..0x40000082 with syndbg. */
@@ -308,11 +311,46 @@ enum hvr_vendor hvr_cpu_vendor(void);
  * @err: optional
  *
  * Issues KVM_GET_SUPPORTED_HV_CPUID.  On a vCPU fd the eVMCS version is only
- * reported once eVMCS was enabled on that vCPU.
+ * reported once eVMCS was enabled on that vCPU.  /dev/kvm reports direct
+ * synthetic timers (stimer_direct) and cluster IPIs (ipi) whatever the VM
+ * will be; only a vCPU knows whether its VM has the in-kernel LAPIC both
+ * need: see hvr_host_query_vcpu().
  *
  * Return: 0 or a negative errno from the ioctl.
  */
 int hvr_host_query(int fd, struct hvr_host *host, struct hvr_error *err);
+
+/**
+ * hvr_host_query_vcpu() - read what KVM offers one vCPU for Hyper-V
+ * @vcpu_fd: the vCPU, created after the VM's in-kernel (or split) irqchip
+ * @host: filled on success; @host->vendor from hvr_cpu_vendor()
+ * @err: optional
+ *
+ * KVM_GET_SUPPORTED_HV_CPUID on the vCPU.  Unlike the /dev/kvm answer it
+ * leaves out 0x40000003 EDX bit 19 (direct synthetic timers) and 0x40000004
+ * EAX bit 10 (cluster IPI) when the VM has no in-kernel LAPIC, and it
+ * carries the eVMCS version only once eVMCS is enabled on the vCPU.
+ *
+ * Return: 0 or a negative errno from the ioctl.
+ */
+int hvr_host_query_vcpu(int vcpu_fd, struct hvr_host *host, struct hvr_error *err);
+
+/**
+ * hvr_config_fit_vcpu() - narrow a resolved config to what a vCPU is offered
+ * @cfg: from hvr_resolve() against /dev/kvm; updated in place
+ * @vcpu_host: from hvr_host_query_vcpu() on the vCPU it is for
+ * @err: optional; names the flag
+ *
+ * The rule of hvr_resolve() once more, against the vCPU's answer: a flag a
+ * preset brought in that the vCPU is not offered is left out (along with
+ * preset flags that need it, @cfg->dropped_why saying why), a flag in
+ * @cfg->named makes the call fail.  evmcs is not looked at: enabling it
+ * (hvr_vcpu_enable_evmcs()) is its check.  hvr_vcpu_setup() calls this.
+ *
+ * Return: 0 or -EOPNOTSUPP (@cfg unchanged).
+ */
+int hvr_config_fit_vcpu(struct hvr_config *cfg, const struct hvr_host *vcpu_host,
+			struct hvr_error *err);
 
 /**
  * hvr_host_parse() - read a host description from text
@@ -468,6 +506,8 @@ int hvr_vcpu_enforce_cpuid(int vcpu_fd, bool on, struct hvr_error *err);
  * @err: optional
  *
  * In order: eVMCS (if evmcs), SynIC2 (if synic), enforce_cpuid (if set),
+ * hvr_host_query_vcpu() and hvr_config_fit_vcpu() (so @cfg loses what this
+ * vCPU is not offered, stimer_direct and ipi without an in-kernel LAPIC),
  * then KVM_SET_CPUID2 with hvr_cpuid_merge() of @vmm and the built leaves.
  * eVMCS goes first because the leaves carry the version it reports.
  *

@@ -173,8 +173,10 @@ enum hvr_vendor hvr_cpu_vendor(void)
 	return HVR_VENDOR_UNKNOWN;
 }
 
-int hvr_host_query(int fd, struct hvr_host *host, struct hvr_error *err)
+static int query(int fd, bool vcpu, struct hvr_host *host, struct hvr_error *err)
 {
+	const char *what = vcpu ? "KVM_GET_SUPPORTED_HV_CPUID(vCPU)" :
+				  "KVM_GET_SUPPORTED_HV_CPUID";
 	struct kvm_cpuid2 *c;
 	int ret;
 
@@ -190,14 +192,14 @@ int hvr_host_query(int fd, struct hvr_host *host, struct hvr_error *err)
 		if ((ret == -EINVAL || ret == -ENOTTY) &&
 		    ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_HYPERV) == 0)
 			return hvr_fail(err, ret,
-					"KVM_GET_SUPPORTED_HV_CPUID: %s (this KVM has no Hyper-V emulation: CONFIG_KVM_HYPERV=n?)",
-					strerror(-ret));
-		if ((ret == -EINVAL || ret == -ENOTTY) &&
+					"%s: %s (this KVM has no Hyper-V emulation: CONFIG_KVM_HYPERV=n?)",
+					what, strerror(-ret));
+		if (!vcpu && (ret == -EINVAL || ret == -ENOTTY) &&
 		    ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_SYS_HYPERV_CPUID) == 0)
 			return hvr_fail(err, ret,
-					"KVM_GET_SUPPORTED_HV_CPUID: %s (the system ioctl needs Linux 5.11 or later; use a vCPU fd)",
-					strerror(-ret));
-		return hvr_fail(err, ret, "KVM_GET_SUPPORTED_HV_CPUID: %s", strerror(-ret));
+					"%s: %s (the system ioctl needs Linux 5.11 or later; use a vCPU fd)",
+					what, strerror(-ret));
+		return hvr_fail(err, ret, "%s: %s", what, strerror(-ret));
 	}
 	memset(host, 0, sizeof(*host));
 	host->vendor = hvr_cpu_vendor();
@@ -205,6 +207,21 @@ int hvr_host_query(int fd, struct hvr_host *host, struct hvr_error *err)
 	memcpy(host->ent, c->entries, host->nent * sizeof(host->ent[0]));
 	free(c);
 	return 0;
+}
+
+int hvr_host_query(int fd, struct hvr_host *host, struct hvr_error *err)
+{
+	return query(fd, false, host, err);
+}
+
+/*
+ * The same ioctl; it is the vCPU's answer that knows the VM: KVM reports
+ * direct timers and cluster IPIs there only with an in-kernel LAPIC
+ * (kvm_get_hv_cpuid() in arch/x86/kvm/hyperv.c), where /dev/kvm always does.
+ */
+int hvr_host_query_vcpu(int vcpu_fd, struct hvr_host *host, struct hvr_error *err)
+{
+	return query(vcpu_fd, true, host, err);
 }
 
 static bool parse_u32(const char **pp, uint32_t *out)

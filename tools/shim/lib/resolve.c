@@ -41,18 +41,19 @@ static int check_context(const struct hvr_spec *spec, enum hvr_vendor vendor, bo
 	return 0;
 }
 
-static int check_host(const struct hvr_spec *spec, const struct hvr_host *host,
+/* What the host lacks: a named flag is refused, a preset one left out. */
+static int check_host(const struct hvr_host *host, uint64_t skip, const char *whose,
 		      struct hvr_config *cfg, struct hvr_error *err)
 {
 	int f;
 
 	for (f = 0; f < HVR_NR_FLAGS; f++) {
-		if (!(cfg->flags & HVR_FLAG(f)) || hvr_host_offers(host, f))
+		if (!(cfg->flags & HVR_FLAG(f)) || (skip & HVR_FLAG(f)) ||
+		    hvr_host_offers(host, f))
 			continue;
-		if (spec->set & HVR_FLAG(f))
-			return hvr_fail(err, -EOPNOTSUPP,
-					"'%s' is not offered by this host's KVM (needs %s)",
-					hvr_flag_name(f), hvr_host_requirement(f));
+		if (cfg->named & HVR_FLAG(f))
+			return hvr_fail(err, -EOPNOTSUPP, "'%s' is not offered by %s (needs %s)",
+					hvr_flag_name(f), whose, hvr_host_requirement(f));
 		drop(cfg, f, HVR_DROP_HOST);
 	}
 	return 0;
@@ -66,7 +67,7 @@ static int check_host(const struct hvr_spec *spec, const struct hvr_host *host,
  * gap (QEMU would refuse it) is the user's call; hvr_flag_deps() lets a
  * caller point it out.
  */
-static void follow_drops(const struct hvr_spec *spec, struct hvr_config *cfg)
+static void follow_drops(struct hvr_config *cfg)
 {
 	bool changed;
 	int f;
@@ -74,7 +75,7 @@ static void follow_drops(const struct hvr_spec *spec, struct hvr_config *cfg)
 	do {
 		changed = false;
 		for (f = 0; f < HVR_NR_FLAGS; f++) {
-			if (!(cfg->flags & HVR_FLAG(f)) || (spec->set & HVR_FLAG(f)))
+			if (!(cfg->flags & HVR_FLAG(f)) || (cfg->named & HVR_FLAG(f)))
 				continue;
 			if (hvr_flag_deps(f) & ~cfg->flags & cfg->dropped) {
 				drop(cfg, f, HVR_DROP_DEPENDENCY);
@@ -94,6 +95,7 @@ int hvr_resolve(const struct hvr_spec *spec, const struct hvr_host *host, bool n
 	memset(&c, 0, sizeof(c));
 	c.vendor = host->vendor;
 	c.nested = nested;
+	c.named = spec->set;
 
 	ret = check_context(spec, c.vendor, nested, err);
 	if (ret)
@@ -101,10 +103,10 @@ int hvr_resolve(const struct hvr_spec *spec, const struct hvr_host *host, bool n
 
 	c.flags = (hvr_preset_flags(spec->preset, c.vendor, nested) | spec->set) & ~spec->clear;
 
-	ret = check_host(spec, host, &c, err);
+	ret = check_host(host, 0, "this host's KVM", &c, err);
 	if (ret)
 		return ret;
-	follow_drops(spec, &c);
+	follow_drops(&c);
 
 	c.spin_count = HVR_SPIN_NEVER_NOTIFY;
 	if ((c.flags & HVR_FLAG(HVR_SPINLOCKS)) && spec->spin_given)
@@ -117,6 +119,22 @@ int hvr_resolve(const struct hvr_spec *spec, const struct hvr_host *host, bool n
 	if ((c.flags & HVR_FLAG(HVR_EVMCS)) && nf)
 		c.evmcs_version = nf->eax & HV_ENLIGHTENED_VMCS_VERSION_MASK;
 
+	*cfg = c;
+	return 0;
+}
+
+int hvr_config_fit_vcpu(struct hvr_config *cfg, const struct hvr_host *vcpu_host,
+			struct hvr_error *err)
+{
+	struct hvr_config c = *cfg;
+	int ret;
+
+	/* Enabling eVMCS is its check; before that the vCPU reports no version. */
+	ret = check_host(vcpu_host, HVR_FLAG(HVR_EVMCS),
+			 "this vCPU (created before an in-kernel irqchip?)", &c, err);
+	if (ret)
+		return ret;
+	follow_drops(&c);
 	*cfg = c;
 	return 0;
 }

@@ -64,6 +64,7 @@ int hvr_vcpu_setup(int vcpu_fd, struct hvr_config *cfg, const struct kvm_cpuid_e
 	struct kvm_cpuid_entry2 hv[HVR_CPUID_MAX_LEAVES];
 	unsigned int max = nvmm + HVR_CPUID_MAX_LEAVES;
 	struct kvm_cpuid2 *c;
+	struct hvr_host vh;
 	int nhv, n, ret;
 
 	if (cfg->flags & HVR_FLAG(HVR_EVMCS)) {
@@ -87,6 +88,15 @@ int hvr_vcpu_setup(int vcpu_fd, struct hvr_config *cfg, const struct kvm_cpuid_e
 		if (ret)
 			return ret;
 	}
+	/*
+	 * cfg came from /dev/kvm, which offers direct timers and cluster IPIs
+	 * to any VM; this vCPU's answer knows whether its VM can have them.
+	 */
+	ret = hvr_host_query_vcpu(vcpu_fd, &vh, err);
+	if (!ret)
+		ret = hvr_config_fit_vcpu(cfg, &vh, err);
+	if (ret)
+		return ret;
 
 	nhv = hvr_cpuid_build(cfg, hv, HVR_CPUID_MAX_LEAVES, err);
 	if (nhv < 0)

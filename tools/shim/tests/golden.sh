@@ -10,6 +10,6 @@ grep -v '^#' "$here/golden.list" | while read -r name fixture spec args; do
 	[ -n "$name" ] || continue
 	# shellcheck disable=SC2086 # $args is a word list on purpose
 	"$cli" show "$spec" --json --host-cpuid "$here/fixtures/$fixture-host.cpuid" \
-		--vendor "$fixture" $args > "$here/golden/$name.json"
+		--vendor "${fixture%%-*}" $args > "$here/golden/$name.json"
 	echo "wrote golden/$name.json"
 done

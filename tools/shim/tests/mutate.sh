@@ -29,7 +29,7 @@ tlbflush-ext-dep@lib/spec.c@/\[HVR_TLBFLUSH_EXT\][[:space:]]*= F(TLBFLUSH),/d@tl
 reenlightenment-flat@lib/resolve.c@s/(HVR_FLAG(HVR_EVMCS) | HVR_FLAG(HVR_REENLIGHTENMENT) |/(HVR_FLAG(HVR_EVMCS) |/@reenlightenment allowed without nesting
 spin-max@lib/spec.c@s/n > 0xffffffffull)/n >= 0xffffffffull)/@spinlocks=0xffffffff refused
 empty-token@lib/spec.c@s/\t\tif (len) {/\t\tif (len || end) {/@an empty token between two '+' is refused again
-named-dropped@lib/resolve.c@s/|| (spec->set & HVR_FLAG(f)))/|| (spec->set \& 0))/@a named flag follows the host's veto on what it needs
+named-dropped@lib/resolve.c@s/|| (cfg->named & HVR_FLAG(f)))/|| (cfg->named \& 0))/@a named flag follows the host's veto on what it needs
 spin-octal@lib/error.c@s/unsigned int base = 10, d;/unsigned int base = s[0] == '0' \&\& len > 1 ? 8 : 10, d;/@a leading zero means octal again
 spinlocks-alone@lib/cpuid.c@s/cfg->spin_count != HVR_SPIN_NEVER_NOTIFY)/cfg->spin_count != 0)/@spinlocks with never-notify shows Hyper-V
 alias-vp-index@lib/spec.c@s/{ "vp_index",[[:space:]]*HVR_VPINDEX }/{ "vp_index", HVR_VAPIC }/@OpenVMM's vp_index means vapic
@@ -45,6 +45,8 @@ dyn-partitioning@lib/cpuid.c@s/uint32_t v = HV_CPU_DYNAMIC_PARTITIONING_AVAILABL
 nested-bit-any-nested@lib/cpuid.c@s/if (HAS(cfg, NESTED_HINT))/if (cfg->nested)/@Nested recommended to every nested guest, a Linux L1 included
 default-crash@lib/spec.c@s/F(STIMER) | F(VAPIC) | F(SPINLOCKS))/F(STIMER) | F(VAPIC) | F(SPINLOCKS) | F(CRASH))/@default turns on crash, which OpenVMM's base set leaves off
 windows-no-reset@lib/spec.c@s/F(STIMER_DIRECT) | F(RESET) | F(AVIC))/F(STIMER_DIRECT) | F(AVIC))/@windows without OpenVMM's reset
+vcpu-query-skipped@lib/vcpu.c@s/ret = hvr_host_query_vcpu(vcpu_fd, &vh, err);/ret = 0; vh = (struct hvr_host){ 0 };/@hvr_vcpu_setup() does not ask the vCPU
+fit-checks-evmcs@lib/resolve.c@s/ret = check_host(vcpu_host, HVR_FLAG(HVR_EVMCS),/ret = check_host(vcpu_host, 0,/@the vCPU fit drops eVMCS before it is enabled
 help-unknown@cli/main.c@s/return false;/return true;/@help on an unknown topic succeeds
 EOF
 }

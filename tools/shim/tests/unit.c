@@ -557,6 +557,59 @@ static void test_resolve(void)
 	report("resolve/direct-flush-flat-allowed");
 }
 
+/*
+ * /dev/kvm offers direct timers and cluster IPIs to any VM; a vCPU of a VM
+ * without an in-kernel LAPIC is not offered them (kvm_get_hv_cpuid(), and
+ * KVM's selftest hyperv_cpuid.c): tests/fixtures/intel-nolapic-host.cpuid.
+ */
+static void test_fit_vcpu(void)
+{
+	struct kvm_cpuid_entry2 e[HVR_CPUID_MAX_LEAVES];
+	const struct kvm_cpuid_entry2 *l;
+	struct hvr_host vh, noevmcs;
+	struct hvr_config c, before;
+	struct hvr_error err;
+	int n;
+
+	load("intel-nolapic", &vh);
+	EXPECT(!hvr_host_offers(&vh, HVR_STIMER_DIRECT) && !hvr_host_offers(&vh, HVR_IPI));
+	EXPECT(hvr_host_offers(&vh, HVR_STIMER) && hvr_host_offers(&vh, HVR_TLBFLUSH));
+	report("fit-vcpu/fixture");
+
+	EXPECT(!resolve("intel", "windows", true, &c));
+	EXPECT((c.flags & F(STIMER_DIRECT)) && (c.flags & F(IPI)) && !c.dropped);
+	EXPECT(!hvr_config_fit_vcpu(&c, &vh, &err));
+	EXPECT_HEX(c.dropped, F(STIMER_DIRECT) | F(IPI));
+	EXPECT(c.dropped_why[HVR_STIMER_DIRECT] == HVR_DROP_HOST);
+	EXPECT(c.dropped_why[HVR_IPI] == HVR_DROP_HOST);
+	n = hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL);
+	l = leaf(e, n, 0x40000003);
+	EXPECT(l && !(l->edx & 1u << 19));
+	l = leaf(e, n, 0x40000004);
+	/* tlbflush still asks for ex processor masks (bit 11). */
+	EXPECT(l && !(l->eax & 1u << 10) && (l->eax & 1u << 11));
+	report("fit-vcpu/preset-gives-way");
+
+	EXPECT(!resolve("intel", "windows+stimer_direct", true, &c));
+	before = c;
+	memset(&err, 0, sizeof(err));
+	EXPECT(hvr_config_fit_vcpu(&c, &vh, &err) == -EOPNOTSUPP);
+	if (strcmp(err.msg, "'stimer_direct' is not offered by this vCPU (created before an in-kernel irqchip?) (needs 0x40000003 EDX bit 19, direct synthetic timers)"))
+		note("got \"%s\"", err.msg);
+	EXPECT(!memcmp(&c, &before, sizeof(c)));
+	report("fit-vcpu/named-refused");
+
+	/* The vCPU's eVMCS version appears only once eVMCS is enabled: not checked here. */
+	host_variant("noevmcs", &noevmcs);
+	EXPECT(!resolve("intel", "windows", true, &c));
+	EXPECT(!hvr_config_fit_vcpu(&c, &noevmcs, NULL));
+	EXPECT((c.flags & F(EVMCS)) && !c.dropped);
+	load("intel", &vh);
+	before = c;
+	EXPECT(!hvr_config_fit_vcpu(&c, &vh, NULL) && !memcmp(&c, &before, sizeof(c)));
+	report("fit-vcpu/evmcs-and-same-host");
+}
+
 /* ------------------------------------------------------------- the leaves */
 
 static void test_build_windows(void)
@@ -1103,6 +1156,17 @@ static void test_ioctl_errors(void)
 	EXPECT(hvr_vcpu_enforce_cpuid(fd, true, &err) == -ENOTTY);
 	EXPECT(hvr_host_query(fd, &h, &err) == -ENOTTY);
 	EXPECT(!strncmp(err.msg, "KVM_GET_SUPPORTED_HV_CPUID: ", 28));
+	EXPECT(hvr_host_query_vcpu(fd, &h, &err) == -ENOTTY);
+	EXPECT(!strncmp(err.msg, "KVM_GET_SUPPORTED_HV_CPUID(vCPU): ", 34));
+	/* The apply path asks the vCPU before it sets any CPUID. */
+	{
+		struct hvr_config c;
+
+		if (!resolve("intel", "none+vapic", false, &c)) {
+			EXPECT(hvr_vcpu_setup(fd, &c, NULL, 0, &err) == -ENOTTY);
+			EXPECT(!strncmp(err.msg, "KVM_GET_SUPPORTED_HV_CPUID(vCPU): ", 34));
+		}
+	}
 	if (fd >= 0)
 		close(fd);
 	report("ioctl/errors-on-a-non-kvm-fd");
@@ -1275,6 +1339,7 @@ int main(int argc, char **argv)
 	test_presets();
 	test_resolve_errors();
 	test_resolve();
+	test_fit_vcpu();
 	test_build_windows();
 	test_build_nested_hint();
 	test_build_misc();
