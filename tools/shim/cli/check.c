@@ -227,7 +227,7 @@ static int check_hv_cpuid(struct ctx *c)
 			strncat(left, hvr_flag_name(f), sizeof(left) - strlen(left) - 1);
 		}
 	}
-	/* hvix64 does not boot its root without these (shim.md). */
+	/* hvix64 does not boot its root without these (Documentation/shim.rst, presets). */
 	if (cfg.dropped & (HVR_FLAG(HVR_EVMCS) | HVR_FLAG(HVR_REENLIGHTENMENT) |
 			   HVR_FLAG(HVR_STIMER_DIRECT) | HVR_FLAG(HVR_VAPIC) |
 			   HVR_FLAG(HVR_SYNIC)))
