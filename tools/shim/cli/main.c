@@ -170,13 +170,19 @@ static const char help_relay[] =
 "Exit status: 0 done, 1 refused or failed, 2 usage.\n";
 
 static const char help_host_cpuid[] =
-"Usage: " PROG " host-cpuid [--vendor intel|amd]\n"
+"Usage: " PROG " host-cpuid [--vendor intel|amd] [--vcpu [--no-irqchip]]\n"
 "\n"
 "Print what KVM_GET_SUPPORTED_HV_CPUID on /dev/kvm returns, as lines\n"
 "'FUNCTION INDEX EAX EBX ECX EDX' after a 'vendor' line (intel, amd or\n"
 "unknown): the format of --host-cpuid and of the test fixtures.  --host-cpuid\n"
 "refuses a file without leaves 0x40000000..0x40000005 and the last leaf\n"
-"0x40000000 EAX names: an empty or cut file is not a host.\n";
+"0x40000000 EAX names: an empty or cut file is not a host.\n"
+"\n"
+"  --vcpu          the answer of a vCPU instead, in a throwaway VM with an\n"
+"                  in-kernel irqchip: unlike /dev/kvm, a vCPU is told direct\n"
+"                  synthetic timers and cluster IPIs only when its VM has\n"
+"                  the in-kernel LAPIC they need\n"
+"  --no-irqchip    with --vcpu: a VM without the in-kernel irqchip\n";
 
 static const char help_tail[] =
 "Files:\n"

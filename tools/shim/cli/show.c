@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -343,12 +344,48 @@ int cmd_show(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * What a vCPU is told, which /dev/kvm cannot say: a throwaway VM, with the
+ * in-kernel irqchip unless @irqchip is false, and one vCPU created after it.
+ */
+static int load_vcpu_host(bool irqchip, struct hvr_host *host)
+{
+	const char *what = "KVM_CREATE_VM";
+	struct hvr_error err;
+	int kvm, vm, vcpu = -1, ret;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		return fail("/dev/kvm: %s", strerror(errno));
+	ret = vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (ret >= 0 && irqchip) {
+		what = "KVM_CREATE_IRQCHIP";
+		ret = ioctl(vm, KVM_CREATE_IRQCHIP, 0);
+	}
+	if (ret >= 0) {
+		what = "KVM_CREATE_VCPU";
+		ret = vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	}
+	if (ret < 0)
+		ret = fail("%s: %s", what, strerror(errno));
+	else if (hvr_host_query_vcpu(vcpu, host, &err))
+		ret = fail("%s", err.msg);
+	else
+		ret = 0;
+	if (vcpu >= 0)
+		close(vcpu);
+	if (vm >= 0)
+		close(vm);
+	close(kvm);
+	return ret;
+}
+
 int cmd_host_cpuid(int argc, char **argv)
 {
 	char text[HVR_HOST_MAX_LEAVES * 64 + 32];
 	struct hvr_host host;
 	enum hvr_vendor vendor = HVR_VENDOR_UNKNOWN;
-	bool have_vendor = false;
+	bool have_vendor = false, vcpu = false, irqchip = true;
 	int i_arg, ret;
 
 	for (i_arg = 1; i_arg < argc; i_arg++) {
@@ -363,16 +400,36 @@ int cmd_host_cpuid(int argc, char **argv)
 			have_vendor = true;
 			continue;
 		}
+		if (!strcmp(argv[i_arg], "--vcpu")) {
+			vcpu = true;
+			continue;
+		}
+		if (!strcmp(argv[i_arg], "--no-irqchip")) {
+			irqchip = false;
+			continue;
+		}
 		return usage_error("host-cpuid: unexpected '%s'", esc(argv[i_arg]));
 	}
-	ret = load_host(NULL, have_vendor, vendor, &host);
+	if (!irqchip && !vcpu)
+		return usage_error("host-cpuid: --no-irqchip goes with --vcpu");
+	if (vcpu) {
+		ret = load_vcpu_host(irqchip, &host);
+		if (!ret && have_vendor)
+			host.vendor = vendor;
+	} else {
+		ret = load_host(NULL, have_vendor, vendor, &host);
+	}
 	if (ret)
 		return ret;
 	/* The library's own format, so that --host-cpuid always reads it back. */
 	if (hvr_host_format(&host, text, sizeof(text)) >= (int)sizeof(text))
 		return fail("host-cpuid: %u leaves do not fit in %zu bytes", host.nent,
 			    sizeof(text));
-	printf("# KVM_GET_SUPPORTED_HV_CPUID (system ioctl on /dev/kvm)\n");
+	if (!vcpu)
+		printf("# KVM_GET_SUPPORTED_HV_CPUID (system ioctl on /dev/kvm)\n");
+	else
+		printf("# KVM_GET_SUPPORTED_HV_CPUID (vCPU ioctl, a VM %s an in-kernel irqchip)\n",
+		       irqchip ? "with" : "without");
 	printf("# function   index      eax        ebx        ecx        edx\n");
 	fputs(text, stdout);
 	return 0;

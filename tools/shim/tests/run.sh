@@ -196,6 +196,9 @@ expect show-spinlocks-count 0 '"Microsoft Hv"' "$cli" show none+spinlocks=0x1fff
 # A vCPU of a VM without an in-kernel LAPIC is offered neither direct timers
 # nor cluster IPIs: the preset gives way (golden windows-intel-nolapic-nested),
 # a named flag is refused.
+expect host-cpuid-no-irqchip-alone 2 "host-cpuid: --no-irqchip goes with --vcpu" \
+	"$cli" host-cpuid --no-irqchip
+expect help-host-cpuid-vcpu 0 "--no-irqchip    with --vcpu" "$cli" help host-cpuid
 expect show-nolapic-named 1 "'stimer_direct' is not offered by this host's KVM (needs 0x40000003 EDX bit 19" \
 	"$cli" show windows+stimer_direct --nested --host-cpuid "$fix/intel-nolapic-host.cpuid"
 
