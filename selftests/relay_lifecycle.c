@@ -3,7 +3,7 @@
  * relay_lifecycle: per-VM relay state is created by KVM_ENABLE_CAP, freed
  * with the VM, pins the module while it exists, and nothing is left behind
  * after many create/enable/destroy cycles, with and without a relayed call
- * in each.  Optionally (argv[1] = path of kvm_hv_relay.ko) unloads and
+ * in each.  Optionally (an argument: the path of kvm_hv_relay.ko) unloads and
  * reloads the module around a live VM, again and again while unrelated
  * nested VMs keep running, and reloads the vendor module under it.
  *
@@ -14,6 +14,7 @@
  * what one leaked VM's relay state per cycle would add up to.
  *
  * testbed-args: /lib/mods/kvm_hv_relay.ko
+ * testbed-args-rt: -q /lib/mods/kvm_hv_relay.ko
  * testbed-timeout: 900
  */
 #define _GNU_SOURCE
@@ -37,14 +38,14 @@
 #include "lib/relay_post.h"
 
 /* Plain cycles only add to the relayed ones the VMs that never ran a vCPU. */
-#define CYCLES		100
-#define RELAY_CYCLES	500
+static int nr_cycles = 100;
+static int nr_relay_cycles = 500;
 /*
  * Each reload shares the guest's one CPU with the bystander's vCPU, and loads
  * cost the most under Bochs: about 2 minutes per round on Bochs tigerlake.
  * Three rounds still unload a module that was itself loaded under load.
  */
-#define RELOADS		3
+static int nr_reloads = 3;
 
 #define enable(vm, mask)	relay_enable(vm, mask)
 
@@ -176,15 +177,15 @@ static void test_cycles(long base)
 	int i;
 
 	mem_snapshot(&before);
-	for (i = 0; i < CYCLES; i++) {
+	for (i = 0; i < nr_cycles; i++) {
 		struct kvm_vm *vm = vm_create_barebones();
 
 		TEST_ASSERT(!enable(vm, i & 1 ? 1 : 3), "cycle %d: enable", i);
 		kvm_vm_free(vm);
 	}
 	TEST_ASSERT(relay_vms_settle(base), "%d cycles left %ld VMs with state",
-		    CYCLES, relay_state_value("vms") - base);
-	mem_expect_baseline(&before, CYCLES);
+		    nr_cycles, relay_state_value("vms") - base);
+	mem_expect_baseline(&before, nr_cycles);
 }
 
 /* --- cycles with a relayed call (lib/relay_post.h) ------------------------ */
@@ -224,11 +225,11 @@ static void test_relayed_cycles(long base)
 		relayed_cycle(i);
 	TEST_ASSERT(relay_vms_settle(base), "warm-up left VMs with relay state");
 	mem_snapshot(&before);
-	for (i = 0; i < RELAY_CYCLES; i++)
+	for (i = 0; i < nr_relay_cycles; i++)
 		relayed_cycle(i);
 	TEST_ASSERT(relay_vms_settle(base), "%d relayed cycles left %ld VMs with state",
-		    RELAY_CYCLES, relay_state_value("vms") - base);
-	mem_expect_baseline(&before, RELAY_CYCLES);
+		    nr_relay_cycles, relay_state_value("vms") - base);
+	mem_expect_baseline(&before, nr_relay_cycles);
 }
 
 static long delete_module(const char *name)
@@ -366,7 +367,7 @@ static void test_reload_under_load(const char *ko, long base)
 	TEST_ASSERT(!pthread_create(&b.thread, NULL, bystander_run, &b), "thread");
 	TEST_ASSERT(bystander_moved(&b, 0), "the bystander VM does not run");
 
-	for (i = 0; i < RELOADS; i++) {
+	for (i = 0; i < nr_reloads; i++) {
 		TEST_ASSERT(relay_vms_settle(base), "reload %d: VMs with relay state", i);
 		seen = b.l1_calls;
 		TEST_ASSERT(!delete_module("kvm_hv_relay"), "reload %d: rmmod: errno %d", i,
@@ -383,7 +384,7 @@ static void test_reload_under_load(const char *ko, long base)
 	b.stop = true;
 	pthread_join(b.thread, NULL);
 	ksft_print_msg("%d reloads; the bystander's L1 saw %llu nested posts meanwhile\n",
-		       RELOADS, (unsigned long long)b.l1_calls);
+		       nr_reloads, (unsigned long long)b.l1_calls);
 	kvm_vm_free(b.vm);
 
 	/* And the reloaded module still relays. */
@@ -430,7 +431,22 @@ static void test_vendor_reload(const char *ko)
 
 int main(int argc, char *argv[])
 {
+	const char *ko;
 	long base;
+	int opt;
+
+	/*
+	 * -q: a fifth of the cycles and one reload, for a cell that runs this
+	 * for the locking and lifetime it exercises, not for the leak bound
+	 * (the PREEMPT_RT cell: Documentation/test-bed.rst).
+	 */
+	while ((opt = getopt(argc, argv, "q")) != -1) {
+		TEST_ASSERT(opt == 'q', "usage: %s [-q] [KVM_HV_RELAY.KO]", argv[0]);
+		nr_cycles /= 5;
+		nr_relay_cycles /= 5;
+		nr_reloads = 1;
+	}
+	ko = optind < argc ? argv[optind] : NULL;
 
 	relay_require_module();
 	base = relay_state_value("vms");
@@ -443,20 +459,20 @@ int main(int argc, char *argv[])
 	test_state_follows_vm(base);
 	ksft_test_result_pass("relay_lifecycle_state_follows_vm\n");
 	test_cycles(base);
-	ksft_test_result_pass("relay_lifecycle_%d_cycles\n", CYCLES);
+	ksft_test_result_pass("relay_lifecycle_%d_cycles\n", nr_cycles);
 	test_relayed_cycles(base);
-	ksft_test_result_pass("relay_lifecycle_%d_relayed_cycles\n", RELAY_CYCLES);
-	if (argc > 1) {
-		test_unload(argv[1], base);
+	ksft_test_result_pass("relay_lifecycle_%d_relayed_cycles\n", nr_relay_cycles);
+	if (ko) {
+		test_unload(ko, base);
 		ksft_test_result_pass("relay_lifecycle_rmmod_busy_then_clean\n");
-		test_reload_under_load(argv[1], base);
-		ksft_test_result_pass("relay_lifecycle_%d_reloads_under_load\n", RELOADS);
-		test_vendor_reload(argv[1]);
+		test_reload_under_load(ko, base);
+		ksft_test_result_pass("relay_lifecycle_%d_reloads_under_load\n", nr_reloads);
+		test_vendor_reload(ko);
 		ksft_test_result_pass("relay_lifecycle_vendor_module_reload\n");
 	} else {
 		ksft_test_result_skip("relay_lifecycle_rmmod_busy_then_clean: no module path given\n");
 		ksft_test_result_skip("relay_lifecycle_%d_reloads_under_load: no module path given\n",
-				      RELOADS);
+				      nr_reloads);
 		ksft_test_result_skip("relay_lifecycle_vendor_module_reload: no module path given\n");
 	}
 	ksft_finished();
