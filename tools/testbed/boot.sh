@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# boot.sh --kernel <bookworm|trixie|backports> --vendor <intel|amd> MODE [options]
+# boot.sh --kernel <bookworm|trixie|backports|rt> --vendor <intel|amd> MODE [options]
 #
 # Boot one Debian kernel under emulation (intel: Bochs, amd: QEMU TCG) with a
 # busybox initramfs that loads kvm + the vendor module (nested=1).
@@ -165,6 +165,22 @@ for f in ${ourbins[@]+"${ourbins[@]}"}; do
 		ours+=("$n"); cp "$f" "$R/t/ours/"
 	fi
 done
+# a kernel with a plan of its own (kernel_plan in lib.sh): only those of
+# our selftests, and no upstream test, so no parity pass either
+sel=$(kernel_plan "$kernel")
+if [ -n "$sel" ] && [ $mode = check ]; then
+	keep=() kept_skips=()
+	for n in ${ours[@]+"${ours[@]}"}; do
+		case " $sel " in *" $n "*) keep+=("$n") ;; *) rm -f "$R/t/ours/$n" ;; esac
+	done
+	for s in ${skips[@]+"${skips[@]}"}; do
+		n=${s%%|*}; n=${n#selftests/}
+		case " $sel " in *" $n "*) kept_skips+=("$s") ;; esac
+	done
+	ours=(${keep[@]+"${keep[@]}"}) skips=(${kept_skips[@]+"${kept_skips[@]}"}) upstream=()
+	rm -f "$R"/t/upstream/*
+	log "$PFX: the plan of this kernel (kernel_plan): ${ours[*]}"
+fi
 # programs built for selftests to run (the static kvm-hv-relay CLI)
 for f in "$B"/bin/extra/*; do cp "$f" "$R/t/extra/"; done
 for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
@@ -216,9 +232,13 @@ e2e_payload() {
 		# ours_line <name>: its plan line
 		ours_line() {
 			local a to
-			# optional arguments: a "testbed-args: ..." line in the source
-			a=$(sed -n 's/.*testbed-args:[[:space:]]*\(.*\)$/\1/p' "$REPO/selftests/$1.c" 2>/dev/null |
-				head -n1 | sed 's#[[:space:]]*\*/[[:space:]]*$##')
+			# optional arguments: a "testbed-args: ..." line in the source,
+			# or "testbed-args-<kernel>: ..." for this kernel
+			a=$(sed -n "s/.*testbed-args-$kernel:[[:space:]]*\(.*\)\$/\1/p" "$REPO/selftests/$1.c" \
+				2>/dev/null | head -n1)
+			[ -n "$a" ] || a=$(sed -n 's/.*testbed-args:[[:space:]]*\(.*\)$/\1/p' "$REPO/selftests/$1.c" \
+				2>/dev/null | head -n1)
+			a=$(echo "$a" | sed 's#[[:space:]]*\*/[[:space:]]*$##')
 			# a longer guest timeout: a "testbed-timeout: <s>" line
 			to=$(sed -n 's/.*testbed-timeout:[[:space:]]*\([0-9][0-9]*\).*$/\1/p' \
 				"$REPO/selftests/$1.c" 2>/dev/null | head -n1)
@@ -291,6 +311,9 @@ if [ $vendor = intel ]; then
 	# a ceiling only (a hung guest is the stall check's): a cold CI run
 	# has seen 2.5 times the warm time with the builds beside it
 	[ -n "$watchdog" ] || watchdog=$((600 + 60 * n_tests))
+	# a plan of our selftests only (kernel_plan): each costs several
+	# upstream tests' time (relay_lifecycle -q alone some 300 s)
+	[ -z "$(kernel_plan "$kernel")" ] || [ $watchdog -ge 2400 ] || watchdog=2400
 	mkdir -p "$W/iso/isolinux"
 	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$W/iso/isolinux/"
 	cp "$VMLINUZ" "$W/iso/vmlinuz"; cp "$W/initrd.gz" "$W/iso/initrd.gz"
@@ -395,6 +418,17 @@ health() {
 	fi
 	echo "$kmsgs" | grep '^TOLERATED: ' | sort | uniq -c | sed 's/^ */# known emulator warning (known-bad.list), x/' || true
 	[ $ibt = 0 ] || [ $mode != check ] || ibt_trapped
+	[ $mode != check ] || ! grep -q '^CONFIG_PREEMPT_RT=y' "$kconfig" || preempt_rt
+}
+# preempt_rt: a kernel built PREEMPT_RT ran as one, so that the cell's
+# results are a PREEMPT_RT kernel's (spinlock_t sleeps there)
+preempt_rt() {
+	local l
+	l=$(grep -a -m1 '^TESTBED: realtime=' "$LOG" || true)
+	case $l in
+	"TESTBED: realtime=1 "*PREEMPT_RT*) tap_ok "$PFX/preempt_rt"; echo "# ${l#TESTBED: }" ;;
+	*) tap_fail "$PFX/preempt_rt" "the guest did not run a PREEMPT_RT kernel: ${l:-no realtime line}" ;;
+	esac
 }
 # ibt_trapped: the IBT probe at the end of the boot (relay_testmod's "ibt")
 # must have been trapped: a "Missing ENDBR" report naming its target

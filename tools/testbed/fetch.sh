@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# fetch.sh <bookworm|trixie|backports>...
+# fetch.sh <bookworm|trixie|backports|rt>...
 #
 # Resolve the newest Debian amd64 kernel of a release through a private apt
 # state dir, download its image (+ headers for bookworm) and linux-source into
@@ -68,14 +68,15 @@ download() {
 }
 
 fetch_one() {
-	local name=$1 meta metadeps img kver ver mm deps p d srcver srcdeb kdir src
+	local name=$1 metapkg meta metadeps img kver ver mm deps p d srcver srcdeb kdir src
 	apt_setup "$name"
 
-	meta=$(candidate "$name" linux-image-amd64)
-	[ -n "$meta" ] || die "$name: no linux-image-amd64 candidate"
-	metadeps=$(field "$name" "linux-image-amd64=$meta" Depends)
+	metapkg=$(kernel_meta "$name")
+	meta=$(candidate "$name" "$metapkg")
+	[ -n "$meta" ] || die "$name: no $metapkg candidate"
+	metadeps=$(field "$name" "$metapkg=$meta" Depends)
 	img=$(dep_named "$metadeps" '^linux-image-[0-9]' | head -n1)
-	[ -n "$img" ] || die "$name: linux-image-amd64 $meta depends on no versioned image"
+	[ -n "$img" ] || die "$name: $metapkg $meta depends on no versioned image"
 	kver=${img#linux-image-}
 	ver=$(candidate "$name" "$img")
 	mm=$(echo "$ver" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')

@@ -98,6 +98,8 @@ r() {
 }
 
 echo "TESTBED: start $PFX $(uname -r)"
+# 1 on a PREEMPT_RT kernel (the file exists only there)
+echo "TESTBED: realtime=$(cat /sys/kernel/realtime 2>/dev/null || echo 0) $(uname -v)"
 for m in $MODS; do
 	p=
 	case $m in kvm_intel|kvm_amd) p=nested=1 ;; esac
