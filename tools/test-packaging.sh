@@ -284,10 +284,12 @@ cli_check_reports() {
 	local out
 	out=$(in_root /usr/bin/kvm-hv-relay check 2>&1)
 	echo "$out" | diag
+	# here-strings, not pipes: with pipefail, a grep -q that has its match
+	# may leave the writer a broken pipe and fail the pipeline
 	for item in kernel module nested relay lockdown; do
-		echo "$out" | grep -qE "^(ok|fail) +$item " || { echo "no '$item' line"; return 1; }
+		grep -qE "^(ok|fail) +$item " <<<"$out" || { echo "no '$item' line"; return 1; }
 	done
-	echo "$out" | grep -qE '^(Ready|Not ready)'
+	grep -qE '^(Ready|Not ready)' <<<"$out"
 }
 check tools/cli-check-reports cli_check_reports
 has tools/man-page /usr/share/man/man1/kvm-hv-relay.1.gz
