@@ -839,14 +839,13 @@ static void memory(void)
 	for (i = 0; i < 3; i++)
 		bytes[i] = state_bytes(sizes[i]);
 	chunk = relay_state_value("chunk_vcpus");
+	printf("# per-VM state: struct relay_vm %ld bytes, struct relay_vcpu %ld bytes\n",
+	       relay_state_value("vm_bytes"), relay_state_value("vcpu_bytes"));
 	if (chunk > 0)
-		printf("# per-VM state: struct relay_vm %ld bytes, a table of one pointer per %ld vCPUs up to max_vcpus %ld, chunks of %ld struct relay_vcpu of %ld bytes for the vCPUs created\n",
-		       relay_state_value("vm_bytes"), chunk, max_vcpus, chunk,
-		       relay_state_value("vcpu_bytes"));
+		printf("# a pointer per %ld of max_vcpus %ld, a chunk per %ld vCPUs created\n",
+		       chunk, max_vcpus, chunk);
 	else
-		printf("# per-VM state: struct relay_vm %ld bytes, one struct relay_vcpu of %ld bytes per possible vCPU (max_vcpus %ld)\n",
-		       relay_state_value("vm_bytes"), relay_state_value("vcpu_bytes"),
-		       max_vcpus);
+		printf("# one struct relay_vcpu per possible vCPU, max_vcpus %ld\n", max_vcpus);
 	module_unload();
 	if (bytes[0] < 0) {
 		printf("# %s has no live_bytes line\n", RELAY_STATE_FILE);

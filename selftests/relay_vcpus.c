@@ -96,7 +96,7 @@ static void test_late_vcpus(void)
 
 	post_on(vm, vcpus[LATE_VCPUS - 1], 0x4711);
 	post_on(vm, vcpus[0], 0x4712);
-	ksft_print_msg("%d vCPUs created after enabling, posts on the last and the first: relay state %ld bytes\n",
+	ksft_print_msg("%d vCPUs created after enabling, 2 posts: %ld bytes of state\n",
 		       LATE_VCPUS, relay_state_value("live_bytes") - base_bytes);
 	kvm_vm_free(vm);
 	TEST_ASSERT(relay_vms_settle(base_vms), "state freed with the VM");
@@ -254,8 +254,10 @@ static void test_kernel_view(void)
 		    "no objects/object_size in /sys/kernel/slab/kmalloc-*, or no MemFree");
 	km_per_vm = (km1 - km0) / NR_VMS;
 	free_per_vm = (free0 - free1) * 1024 / NR_VMS;
-	ksft_print_msg("%d VMs of 1 vCPU enabling the relay, per VM: module %ld bytes; kernel: kmalloc caches +%ld bytes, free memory -%ld bytes\n",
-		       NR_VMS, module, km_per_vm, free_per_vm);
+	ksft_print_msg("%d VMs of 1 vCPU enabling the relay, per VM: module %ld bytes\n",
+		       NR_VMS, module);
+	ksft_print_msg("per VM, kernel: kmalloc caches +%ld bytes, free memory -%ld bytes\n",
+		       km_per_vm, free_per_vm);
 	TEST_ASSERT(km_per_vm <= PAGE_BYTES,
 		    "kmalloc caches grew by %ld bytes per VM, want at most %d",
 		    km_per_vm, PAGE_BYTES);
