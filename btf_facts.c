@@ -657,6 +657,7 @@ static const struct {
 	{ "kvm_vcpu", "arch.ngpa_walk.cpu_role" },
 	{ "kvm", "memslots" },
 	{ "kvm", "max_vcpus" },
+	{ "kvm", "created_vcpus" },
 	{ "kvm", "debugfs_dentry" },
 	{ "kvm", "arch" },
 	{ "kvm", "arch.hyperv.conn_to_evt" },

@@ -76,23 +76,130 @@ static struct relay_vm *relay_vm_find(struct kvm *kvm)
 }
 
 /*
+ * Per-vCPU entries live in chunks of RELAY_VCPU_CHUNK, allocated for the
+ * vCPUs that exist when the capability is enabled and, for a vCPU created
+ * later, by the fault-in replacement at its first call to relay (never on
+ * the exit path itself).  A vCPU writes its own entry without a lock, so an
+ * entry must never move once published: chunks are installed once, by
+ * cmpxchg on their word in rvm->chunks, and freed only with the VM.
+ *
+ * Until its chunk exists, the word holds RELAY_CHUNK_MARKED and one bypass
+ * mark per vCPU of the chunk: the vCPU's next call to relay goes to KVM
+ * untouched, because the chunk could not be allocated for it.  Pointers
+ * from kcalloc() are aligned, so bit 0 tells the two apart.
+ */
+#define RELAY_CHUNK_MARKED	BIT(0)
+#define RELAY_CHUNK_MARK(idx)	BIT(1 + (idx) % RELAY_VCPU_CHUNK)
+#define RELAY_CHUNK_BYTES	(RELAY_VCPU_CHUNK * sizeof(struct relay_vcpu))
+static_assert(RELAY_VCPU_CHUNK + 1 <= BITS_PER_LONG);
+
+static unsigned int relay_vm_capacity(const struct relay_vm *rvm)
+{
+	return rvm->nr_chunks * RELAY_VCPU_CHUNK;
+}
+
+/* The entry of vCPU index @idx in the chunk word @word, or NULL. */
+static struct relay_vcpu *relay_chunk_entry(unsigned long word, unsigned int idx)
+{
+	if (!word || (word & RELAY_CHUNK_MARKED))
+		return NULL;
+	return (struct relay_vcpu *)word + idx % RELAY_VCPU_CHUNK;
+}
+
+/*
+ * Process context.  Return: 0 once chunk @c is installed (by us or by a
+ * concurrent caller), -ENOMEM.
+ */
+static int relay_chunk_install(struct relay_vm *rvm, unsigned int c)
+{
+	unsigned long *slot = &rvm->chunks[c], old = READ_ONCE(*slot);
+	struct relay_vcpu *chunk;
+
+	if (relay_chunk_entry(old, 0))
+		return 0;
+	chunk = kcalloc(RELAY_VCPU_CHUNK, sizeof(*chunk), GFP_KERNEL_ACCOUNT);
+	if (!chunk)
+		return -ENOMEM;
+	/* A successful cmpxchg orders the zeroed chunk before its address. */
+	do {
+		if (relay_chunk_entry(old, 0)) {
+			kfree(chunk);
+			return 0;
+		}
+	} while (!try_cmpxchg(slot, &old, (unsigned long)chunk));
+	atomic_long_add(RELAY_CHUNK_BYTES, &relay_live_bytes);
+	return 0;
+}
+
+/* Mark vCPU @idx, whose chunk could not be allocated, for one bypass. */
+static void relay_chunk_mark(struct relay_vm *rvm, unsigned int idx)
+{
+	unsigned long *slot = &rvm->chunks[idx / RELAY_VCPU_CHUNK];
+	unsigned long old = READ_ONCE(*slot);
+
+	do {
+		/* Installed meanwhile: the next call finds its entry. */
+		if (relay_chunk_entry(old, 0))
+			return;
+	} while (!try_cmpxchg(slot, &old,
+			      old | RELAY_CHUNK_MARKED | RELAY_CHUNK_MARK(idx)));
+}
+
+/* Atomic context: take vCPU @idx's bypass mark, if it has one. */
+static bool relay_chunk_unmark(struct relay_vm *rvm, unsigned int idx)
+{
+	unsigned long *slot = &rvm->chunks[idx / RELAY_VCPU_CHUNK];
+	unsigned long old = READ_ONCE(*slot);
+
+	do {
+		if (!(old & RELAY_CHUNK_MARKED) || !(old & RELAY_CHUNK_MARK(idx)))
+			return false;
+	} while (!try_cmpxchg(slot, &old, old & ~RELAY_CHUNK_MARK(idx)));
+	return true;
+}
+
+/*
+ * Process context: chunks for every vCPU created so far, at least vCPU 0's
+ * (a VMM may enable the capability before it creates any vCPU).
+ */
+static int relay_vm_cover_vcpus(struct relay_vm *rvm)
+{
+	unsigned int n = max(READ_ONCE(rvm->kvm->created_vcpus), 1), c;
+	int ret;
+
+	n = min(n, relay_vm_capacity(rvm));
+	for (c = 0; c < DIV_ROUND_UP(n, RELAY_VCPU_CHUNK); c++) {
+		ret = relay_chunk_install(rvm, c);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
  * The returned state stays valid while the caller runs in the vCPU's thread:
  * the vCPU holds a reference on its VM and the state is freed only when the
- * VM is destroyed.
+ * VM is destroyed.  NULL with *@rvmp set: the VM has state, this vCPU has
+ * no entry yet.
  */
 static struct relay_vcpu *relay_vcpu_find(struct kvm_vcpu *vcpu,
 					  struct relay_vm **rvmp)
 {
+	unsigned int idx = vcpu->vcpu_idx;
 	struct relay_vcpu *rv = NULL;
 	struct relay_vm *rvm = NULL;
+	unsigned long word;
 
 	/* Every exit of every VM comes here: most hosts have no relay VM. */
 	if (!atomic_read(&relay_nr_vms))
 		goto out;
 	rcu_read_lock();
 	rvm = relay_vm_find(vcpu->kvm);
-	if (rvm && vcpu->vcpu_idx < rvm->nr_vcpus)
-		rv = &rvm->vcpus[vcpu->vcpu_idx];
+	if (rvm && idx < relay_vm_capacity(rvm)) {
+		/* Pairs with the cmpxchg that published the chunk. */
+		word = smp_load_acquire(&rvm->chunks[idx / RELAY_VCPU_CHUNK]);
+		rv = relay_chunk_entry(word, idx);
+	}
 	rcu_read_unlock();
 out:
 	if (rvmp)
@@ -192,6 +299,26 @@ static u64 relay_input_value(struct kvm_vcpu *vcpu, bool long_mode)
 	return (u64)(u32)regs[VCPU_REGS_RDX] << 32 | (u32)regs[VCPU_REGS_RAX];
 }
 
+/*
+ * A call to relay from a vCPU created after the capability was enabled, its
+ * entry not allocated yet: nothing may be allocated here, so the fault-in
+ * replacement allocates it and L2 makes the call again.
+ */
+static enum relay_vcpu_state relay_decide_no_entry(struct kvm_vcpu *vcpu,
+						   struct relay_vm *rvm)
+{
+	unsigned int idx = vcpu->vcpu_idx;
+
+	/* max_vcpus never changes on x86: as without state, should it. */
+	if (idx >= relay_vm_capacity(rvm))
+		return RELAY_IDLE;
+	/* The allocation failed for this call: as without the module. */
+	if (relay_chunk_unmark(rvm, idx))
+		return RELAY_IDLE;
+	relay_count(rvm, RELAY_CNT_FAULT_IN);
+	return RELAY_FAULT_IN;
+}
+
 /**
  * relay_decide() - decide, at an L2 hypercall exit, whether the call is ours
  * @vcpu: the vCPU, in guest mode
@@ -216,10 +343,10 @@ enum relay_vcpu_state relay_decide(struct kvm_vcpu *vcpu)
 	if (!atomic_read(&relay_nr_vms) || !vendor->hypercall_exit(vcpu))
 		return RELAY_IDLE;
 	rv = relay_vcpu_find(vcpu, &rvm);
-	if (!rv)
+	if (!rvm)
 		return RELAY_IDLE;
 	/* Any other mark is for an exit that is over. */
-	if (rv->state != RELAY_BYPASS)
+	if (rv && rv->state != RELAY_BYPASS)
 		rv->state = RELAY_IDLE;
 
 	mask = READ_ONCE(rvm->mask);
@@ -232,13 +359,15 @@ enum relay_vcpu_state relay_decide(struct kvm_vcpu *vcpu)
 	 * executed again: any other call is judged on its own (and the mark
 	 * dropped: the first call, should it come back, faults in again).
 	 */
-	if (rv->state == RELAY_BYPASS) {
+	if (rv && rv->state == RELAY_BYPASS) {
 		rv->state = RELAY_IDLE;
 		if (ex.rip == rv->rip && input == rv->input)
 			return RELAY_IDLE;
 	}
 	if (!(relay_input_class(input) & mask))
 		return RELAY_IDLE;
+	if (!rv)
+		return relay_decide_no_entry(vcpu, rvm);
 
 	auth = vendor->authorisation(vcpu, true, &ctl_gpa);
 	if (auth == -EFAULT) {
@@ -291,20 +420,27 @@ void relay_decide_and_divert(struct ftrace_regs *fregs, void *l0_handles,
 }
 
 /**
- * relay_fault_in() - make the L1 memory the decision reads present
- * @vcpu: the vCPU whose decision found a page not present
+ * relay_fault_in() - make what the decision needs present
+ * @vcpu: the vCPU whose decision found a page not present, or no entry
  *
  * Process context.  When even a faulting read fails the memory is not there
  * at all; the next exit then goes to KVM untouched so that L1 sees the call
- * as it would without the module, instead of looping here.
+ * as it would without the module, instead of looping here.  Likewise when
+ * the vCPU's entry cannot be allocated.
  */
 void relay_fault_in(struct kvm_vcpu *vcpu)
 {
-	struct relay_vcpu *rv = relay_vcpu_find(vcpu, NULL);
+	struct relay_vm *rvm;
+	struct relay_vcpu *rv = relay_vcpu_find(vcpu, &rvm);
+	unsigned int idx = vcpu->vcpu_idx;
 	u64 ctl_gpa;
 
-	if (!rv)
+	if (!rv) {
+		if (rvm && idx < relay_vm_capacity(rvm) &&
+		    relay_chunk_install(rvm, idx / RELAY_VCPU_CHUNK))
+			relay_chunk_mark(rvm, idx);
 		return;
+	}
 	if (relay_vendor->authorisation(vcpu, false, &ctl_gpa) < 0)
 		rv->state = RELAY_BYPASS;
 	else
@@ -544,6 +680,18 @@ static void relay_check_extension_hook(unsigned long ip,
 		relay_hook_divert(fregs, relay_check_extension);
 }
 
+/* What relay_live_bytes holds for @rvm: struct, chunk table, chunks. */
+static size_t relay_vm_bytes(const struct relay_vm *rvm)
+{
+	size_t n = sizeof(*rvm) + rvm->nr_chunks * sizeof(*rvm->chunks);
+	unsigned int c;
+
+	for (c = 0; c < rvm->nr_chunks; c++)
+		if (relay_chunk_entry(READ_ONCE(rvm->chunks[c]), 0))
+			n += RELAY_CHUNK_BYTES;
+	return n;
+}
+
 static int relay_vm_show(struct seq_file *m, void *unused)
 {
 	static const char * const names[RELAY_CNT_NR] = {
@@ -563,15 +711,23 @@ static int relay_vm_show(struct seq_file *m, void *unused)
 	for (i = 0; i < RELAY_CNT_NR; i++)
 		seq_printf(m, "%s: %lld\n", names[i],
 			   atomic64_read(&rvm->counters[i]));
+	seq_printf(m, "state_bytes: %zu\n", relay_vm_bytes(rvm));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(relay_vm);
 
-static size_t relay_vm_bytes(const struct relay_vm *rvm)
+static void relay_vm_free(struct relay_vm *rvm)
 {
-	return sizeof(*rvm) + rvm->nr_vcpus * sizeof(*rvm->vcpus);
+	unsigned int c;
+
+	atomic_long_sub(relay_vm_bytes(rvm), &relay_live_bytes);
+	for (c = 0; c < rvm->nr_chunks; c++)
+		kfree(relay_chunk_entry(rvm->chunks[c], 0));
+	kfree(rvm->chunks);
+	kfree(rvm);
 }
 
+/* Sized by the vCPUs that exist, not by max_vcpus: see relay_vcpu_find(). */
 static struct relay_vm *relay_vm_alloc(struct kvm *kvm)
 {
 	struct relay_vm *rvm = kzalloc(sizeof(*rvm), GFP_KERNEL_ACCOUNT);
@@ -579,22 +735,19 @@ static struct relay_vm *relay_vm_alloc(struct kvm *kvm)
 	if (!rvm)
 		return NULL;
 	rvm->kvm = kvm;
-	rvm->nr_vcpus = kvm->max_vcpus;
-	rvm->vcpus = kvcalloc(rvm->nr_vcpus, sizeof(*rvm->vcpus),
+	rvm->nr_chunks = DIV_ROUND_UP(kvm->max_vcpus, RELAY_VCPU_CHUNK);
+	rvm->chunks = kcalloc(rvm->nr_chunks, sizeof(*rvm->chunks),
 			      GFP_KERNEL_ACCOUNT);
-	if (!rvm->vcpus) {
+	if (!rvm->chunks) {
 		kfree(rvm);
 		return NULL;
 	}
 	atomic_long_add(relay_vm_bytes(rvm), &relay_live_bytes);
+	if (relay_vm_cover_vcpus(rvm)) {
+		relay_vm_free(rvm);
+		return NULL;
+	}
 	return rvm;
-}
-
-static void relay_vm_free(struct relay_vm *rvm)
-{
-	atomic_long_sub(relay_vm_bytes(rvm), &relay_live_bytes);
-	kvfree(rvm->vcpus);
-	kfree(rvm);
 }
 
 static void relay_vm_free_rcu(struct rcu_head *head)
@@ -654,6 +807,12 @@ int relay_set_mask(struct kvm *kvm, u64 mask)
 			debugfs_create_file("hv_relay", 0444, kvm->debugfs_dentry,
 					    rvm, &relay_vm_fops);
 	}
+	if (rvm && mask)
+		/*
+		 * vCPUs created since the state was: best effort, a missing
+		 * chunk is faulted in at the vCPU's first call to relay.
+		 */
+		relay_vm_cover_vcpus(rvm);
 	if (rvm)
 		WRITE_ONCE(rvm->mask, mask);
 out:
@@ -948,10 +1107,13 @@ static int relay_state_show(struct seq_file *m, void *unused)
 	seq_printf(m, "version: %s\nvendor: %s\nsupported: 0x%llx\narmed: %d\nvms: %d\n",
 		   RELAY_VERSION, relay_vendor->name, relay_supported,
 		   READ_ONCE(relay_armed), atomic_read(&relay_nr_vms));
-	/* A VM's state: one relay_vm plus a relay_vcpu per possible vCPU. */
-	seq_printf(m, "vm_bytes: %zu\nvcpu_bytes: %zu\nlive_bytes: %ld\n",
+	/*
+	 * A VM's state: one relay_vm, its table of chunks, and one chunk of
+	 * chunk_vcpus relay_vcpu for every such range of vCPU indexes in use.
+	 */
+	seq_printf(m, "vm_bytes: %zu\nvcpu_bytes: %zu\nchunk_vcpus: %d\nlive_bytes: %ld\n",
 		   sizeof(struct relay_vm), sizeof(struct relay_vcpu),
-		   atomic_long_read(&relay_live_bytes));
+		   RELAY_VCPU_CHUNK, atomic_long_read(&relay_live_bytes));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(relay_state);

@@ -19,7 +19,7 @@
 enum relay_vcpu_state {
 	RELAY_IDLE,
 	RELAY_DECIDED,		/* the next hypercall handler call is ours */
-	RELAY_FAULT_IN,		/* L1 memory must be faulted in, then retry */
+	RELAY_FAULT_IN,		/* fault L1 memory or our entry in, then retry */
 	RELAY_BYPASS,		/* let the next exit through untouched */
 	RELAY_EXITED,		/* userspace owes us a completion */
 };
@@ -61,14 +61,26 @@ enum relay_counter {
 	RELAY_CNT_NR,
 };
 
+/*
+ * vCPUs per chunk of struct relay_vcpu: 1 KiB, an exact kmalloc size.  With
+ * KVM_MAX_VCPUS 4096 the table of chunks is another 1 KiB, so a VM of up to
+ * 64 vCPUs keeps all its state within a page (Documentation/bench.rst).
+ */
+#define RELAY_VCPU_CHUNK	32
+
 struct relay_vm {
 	struct hlist_node node;
 	struct rcu_head rcu;
 	struct kvm *kvm;
 	u64 mask;
-	unsigned int nr_vcpus;
+	unsigned int nr_chunks;		/* covers kvm->max_vcpus */
 	atomic64_t counters[RELAY_CNT_NR];
-	struct relay_vcpu *vcpus;
+	/*
+	 * One word per RELAY_VCPU_CHUNK vCPU indexes: a chunk's address once it
+	 * is installed, else bypass marks (kvm_hv_relay.c, relay_chunk_*()).
+	 * A chunk never moves nor goes away before the VM does.
+	 */
+	unsigned long *chunks;
 };
 
 /*

@@ -41,6 +41,7 @@ relay_kvm_layout(kvm_vcpu, KVM_VCPU__ARCH_PV_EOI_DATA, arch.pv_eoi.data);
 relay_kvm_sizeof(kvm, KVM);
 relay_kvm_layout(kvm, KVM__MEMSLOTS, memslots);
 relay_kvm_layout(kvm, KVM__MAX_VCPUS, max_vcpus);
+relay_kvm_layout(kvm, KVM__CREATED_VCPUS, created_vcpus);
 relay_kvm_layout(kvm, KVM__DEBUGFS_DENTRY, debugfs_dentry);
 relay_kvm_layout(kvm, KVM__ARCH, arch);
 

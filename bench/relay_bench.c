@@ -2,7 +2,7 @@
 /*
  * relay_bench: what kvm_hv_relay costs, as ratios measured in one boot.
  *
- * Usage: relay_bench [-n iterations] [-r rounds] <path of kvm_hv_relay.ko>
+ * Usage: relay_bench [-m] [-n iterations] [-r rounds] <path of kvm_hv_relay.ko>
  *
  * Start it with the module NOT loaded (the test bed's --no-relay): it loads
  * and unloads the module itself, so that "absent", "loaded" and "enabled"
@@ -21,6 +21,9 @@
  * The userspace side answers every post the same way: it reads the 256
  * bytes at params[0] and checks them.  The last round also counts kernel
  * allocations (kmem tracepoints, this process only) across relayed calls.
+ *
+ * Last, the bytes of relay state a VM of 1, 4 and 64 vCPUs gets by enabling
+ * the relay; -m measures only those.
  *
  * Output: "# ..." detail lines, then "<name>: <value>" result lines.
  * Absolute TSC ticks under emulation are not claims; only ratios are.
@@ -285,6 +288,8 @@ static void l1_svm_code(struct svm_test_data *svm)
 
 static const char *ko_path;
 static int iters = 1000, rounds = 3;
+/* -m: only the memory figures, e.g. of another build of the module. */
+static bool memory_only;
 
 struct bench_vm {
 	struct kvm_vm *vm;
@@ -800,27 +805,56 @@ static void one_round(int r, bool last)
 	fflush(stdout);
 }
 
+/* The bytes of relay state a VM of @n vCPUs gets by enabling the relay. */
+static long state_bytes(int n)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+	long base = relay_state_value("live_bytes"), bytes;
+	int i;
+
+	for (i = 0; i < n; i++)
+		__vm_vcpu_add(vm, i);
+	relay_enable(vm, KVM_NESTED_HYPERV_RELAY_ALL);
+	bytes = relay_state_value("live_bytes") - base;
+	kvm_vm_free(vm);
+	return base < 0 ? -1 : bytes;
+}
+
+/*
+ * Measured, not computed from the structure sizes: the growth of the
+ * module's live_bytes, which the relay_vcpus selftest checks against the
+ * kernel's kmalloc caches.
+ */
 static void memory(void)
 {
+	static const int sizes[] = { 1, 4, 64 };
+	long bytes[3], max_vcpus, chunk;
 	struct kvm_vm *vm;
-	long vm_bytes, vcpu_bytes, max_vcpus;
+	int i;
 
 	module_load();
 	vm = vm_create_barebones();
 	max_vcpus = __vm_ioctl(vm, KVM_CHECK_EXTENSION, (void *)(long)KVM_CAP_MAX_VCPUS);
-	vm_bytes = relay_state_value("vm_bytes");
-	vcpu_bytes = relay_state_value("vcpu_bytes");
 	kvm_vm_free(vm);
+	for (i = 0; i < 3; i++)
+		bytes[i] = state_bytes(sizes[i]);
+	chunk = relay_state_value("chunk_vcpus");
+	printf("# per-VM state: struct relay_vm %ld bytes, struct relay_vcpu %ld bytes\n",
+	       relay_state_value("vm_bytes"), relay_state_value("vcpu_bytes"));
+	if (chunk > 0)
+		printf("# a pointer per %ld of max_vcpus %ld, a chunk per %ld vCPUs created\n",
+		       chunk, max_vcpus, chunk);
+	else
+		printf("# one struct relay_vcpu per possible vCPU, max_vcpus %ld\n", max_vcpus);
 	module_unload();
-	if (vm_bytes < 0 || vcpu_bytes < 0) {
-		printf("# %s has no vm_bytes/vcpu_bytes lines\n", RELAY_STATE_FILE);
-		printf("state bytes per vm: n/a\nstate bytes per vcpu: n/a\n");
+	if (bytes[0] < 0) {
+		printf("# %s has no live_bytes line\n", RELAY_STATE_FILE);
+		for (i = 0; i < 3; i++)
+			printf("state bytes %d-vcpu vm: n/a\n", sizes[i]);
 		return;
 	}
-	printf("# struct relay_vm %ld bytes + struct relay_vcpu %ld bytes x max_vcpus %ld (allocated at KVM_ENABLE_CAP, whatever the number of vCPUs)\n",
-	       vm_bytes, vcpu_bytes, max_vcpus);
-	printf("state bytes per vm: %ld\n", vm_bytes + vcpu_bytes * max_vcpus);
-	printf("state bytes per vcpu: %ld\n", vcpu_bytes);
+	for (i = 0; i < 3; i++)
+		printf("state bytes %d-vcpu vm: %ld\n", sizes[i], bytes[i]);
 }
 
 int main(int argc, char *argv[])
@@ -828,13 +862,15 @@ int main(int argc, char *argv[])
 	struct utsname u;
 	int opt, c, r;
 
-	while ((opt = getopt(argc, argv, "n:r:")) != -1) {
-		if (opt == 'n')
+	while ((opt = getopt(argc, argv, "mn:r:")) != -1) {
+		if (opt == 'm')
+			memory_only = true;
+		else if (opt == 'n')
 			iters = atoi(optarg);
 		else if (opt == 'r')
 			rounds = atoi(optarg);
 	}
-	TEST_ASSERT(optind < argc, "usage: %s [-n iters] [-r rounds] kvm_hv_relay.ko",
+	TEST_ASSERT(optind < argc, "usage: %s [-m] [-n iters] [-r rounds] kvm_hv_relay.ko",
 		    argv[0]);
 	ko_path = argv[optind];
 	TEST_ASSERT(iters > 0 && iters <= MAX_ITERS && rounds > 0 && rounds <= 16,
@@ -847,6 +883,10 @@ int main(int argc, char *argv[])
 		TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_ENLIGHTENED_VMCS));
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_SYNIC2));
 
+	if (memory_only) {
+		memory();
+		return 0;
+	}
 	for (c = 0; c < C_NR; c++) {
 		conds[c].s = calloc((size_t)iters * rounds, sizeof(u64));
 		TEST_ASSERT(conds[c].s, "calloc");

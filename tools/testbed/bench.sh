@@ -5,7 +5,8 @@
 # library, as selftests.sh builds selftests/*.c), boot WITHOUT the module
 # loaded (boot.sh --no-relay: relay_bench loads and unloads it itself, so
 # absent/loaded/enabled are measured in the same boot) and print its result
-# lines ("relay post ratio: 1.07", ...) under a "== kernel/vendor" header.
+# lines ("relay post ratio: 1.07", "state bytes 4-vcpu vm: 2176", ...) under a
+# "== kernel/vendor" header.
 #   BENCH_N=       calls per condition and round (default 1000)
 #   BENCH_ROUNDS_AMD=, BENCH_ROUNDS_INTEL=  rounds (default 2 and 1)
 # Both emulators run with a guest TSC that counts executed instructions
@@ -106,11 +107,11 @@ for k in $KERNELS; do
 		{
 			echo
 			echo "== $k/$v: kernel $KVER, vendor $v, emulator $emu, boot ${bt:-?} s ($(($(now) - s)) s with the wait for the boot lock)"
-			grep -E '^(# |[a-z][a-z ]+: )' "$R/$k-$v.out" | grep -v '^# TESTBED' || true
+			grep -E '^(# |[a-z][a-z0-9 -]+: )' "$R/$k-$v.out" | grep -v '^# TESTBED' || true
 			[ $rc = 0 ] || echo "# relay_bench or the boot failed (exit $rc): see ${R#"$REPO"/}/$k-$v.out, out/logs/$k-$v-bench.log"
 		} >>"$RES"
 		echo "== $k/$v ($KVER, $emu)"
-		grep -E '^[a-z][a-z ]+: ' "$R/$k-$v.out" || true
+		grep -E '^[a-z][a-z0-9 -]+: ' "$R/$k-$v.out" || true
 		if [ $rc != 0 ]; then
 			fail=1
 			echo "# failed (exit $rc): see ${R#"$REPO"/}/$k-$v.out and out/logs/$k-$v-bench.log"
