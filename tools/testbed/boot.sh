@@ -471,6 +471,9 @@ if [ $mode != run ]; then
 		[ -n "${seen[$n]:-}" ] || tap_fail "$PFX/$n" "no result (guest stopped: $fate)"
 	done
 	health
+	# the shim's leaves against those QEMU built for L1 (issue 14)
+	[ $mode != e2e ] || python3 "$TB_DIR/e2e/cpuid-check.py" "$LOG" "$PFX/cpuid_vs_shim" \
+		"$kernel-$vendor-$flavour" || true
 else
 	sed -n '/^TESTBED: plan/,/^TESTBED: tainted/p' "$LOG" | sed '1d;$d'
 	h=$(health)

@@ -40,6 +40,11 @@ counter() { sed -n "s/^$2: //p" "$1"; }
 HV=kvm=off,hv-vpindex=on,hv-vapic=on,hv-time=on,hv-frequencies=on,hv-relaxed=on,hv-synic=on
 [ "$flavour" = unauthorised ] || HV=$HV,hv-tlbflush-direct=on
 [ "$vendor" = amd ] || HV=$HV,hv-evmcs=on
+# the shim's spec for the same set (Documentation/shim.rst, "Differences from
+# QEMU and OpenVMM"); tools/testbed/e2e/cpuid-check.py compares the two
+SPEC=none+vpindex+vapic+time+frequencies+relaxed+synic
+[ "$flavour" = unauthorised ] || SPEC=$SPEC+tlbflush_direct
+[ "$vendor" = amd ] || SPEC=$SPEC+evmcs
 L1_APPEND="console=ttyS0 panic=-1 nmi_watchdog=0 loglevel=4 initcall_blacklist=hv_acpi_init"
 
 # l1 <run> <relay: 0|1> [qemu args]: one L1 boot; leaves its files in /tmp/<run>.*
@@ -127,6 +132,33 @@ cpu_ok() {	# L1 saw Hyper-V, and cap 175 answered as the L0 allows
 		tap "not ok" "$1/hyperv" "KVM_CAP_HYPERV_DIRECT_TLBFLUSH: $(grep -o 'cap175 .*' "$r")"
 	fi
 }
+
+# shim_view: once per boot, what the shim builds for $SPEC on this L0, for
+# the host to compare with the leaves L1 reads from QEMU's (cpuid-check.py)
+shim_view() {
+	# The shim's input is a vCPU's answer (--vcpu: a VM with an in-kernel
+	# irqchip, as QEMU's): hvr_vcpu_setup() fits every config to it, and
+	# it can only lack what /dev/kvm offers (stimer_direct, ipi), so what
+	# a VM of the shim's gets is built from it.  But a vCPU tells no eVMCS
+	# version before the cap is enabled on it, which host-cpuid does not
+	# do: with evmcs in the spec, /dev/kvm's answer, which is also what
+	# QEMU 7.2 reads when KVM_CAP_SYS_HYPERV_CPUID exists.  Both are shown.
+	kvm-hv-relay host-cpuid --vcpu --vendor "$vendor" >/tmp/host-vcpu.cpuid 2>&1
+	sed 's/^/#   hostvcpu| /' /tmp/host-vcpu.cpuid
+	kvm-hv-relay host-cpuid --vendor "$vendor" >/tmp/host-sys.cpuid 2>&1
+	sed 's/^/#   hostsys| /' /tmp/host-sys.cpuid
+	host=/tmp/host-vcpu.cpuid
+	case +$SPEC+ in *+evmcs+*) host=/tmp/host-sys.cpuid ;; esac
+	echo "#   shim| spec $SPEC host ${host#/tmp/}"
+	kvm-hv-relay show "$SPEC" --json --nested --host-cpuid "$host" --vendor "$vendor" 2>&1 |
+		sed 's/^/#   shim| /'
+	# a vCPU of a VM without the in-kernel irqchip, for the fixture
+	# tools/shim/tests/fixtures/intel-nolapic-host.cpuid
+	[ "$vendor" = amd ] ||
+		kvm-hv-relay host-cpuid --vcpu --no-irqchip --vendor "$vendor" 2>&1 |
+			sed 's/^/#   nolapic| /'
+}
+shim_view
 
 if [ "$flavour" = unauthorised ]; then
 	insmod "$ko" || tap "not ok" insmod
