@@ -41,8 +41,8 @@ if [ "${1:-}" = --compile ]; then
 	exit
 fi
 
-# rt is the matrix's locking cell, not a kernel the targets are set for
-KERNELS=${KERNELS:-"bookworm trixie backports"}
+# not rt: a locking cell, no performance target is set for it
+KERNELS=${KERNELS:-$CHECK_KERNELS}
 VENDORS=${VENDORS:-$ALL_VENDORS}
 N=${BENCH_N:-1000}
 for k in $KERNELS; do release_suites "$k" >/dev/null; done

@@ -156,7 +156,7 @@ fetch_one() {
 	echo "$name $kver $ver"
 }
 
-[ $# -gt 0 ] || set -- $ALL_KERNELS
+[ $# -gt 0 ] || set -- $CHECK_KERNELS
 for k in "$@"; do
 	take_lock "fetch-$k"
 	fetch_one "$k"

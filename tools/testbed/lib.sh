@@ -16,6 +16,8 @@ REPO=$(cd "$TB_DIR/../.." && pwd)
 CACHE=${TESTBED_CACHE:-$REPO/.cache}
 OUT=${TESTBED_OUT:-$REPO/out}
 ALL_KERNELS="bookworm trixie backports rt"
+# make check's kernels; rt has its own target (make check-rt, test-bed.rst)
+CHECK_KERNELS="bookworm trixie backports"
 ALL_VENDORS="intel amd"
 
 log() { printf '# %s\n' "$*" >&2; }
