@@ -394,6 +394,8 @@ t_after=$(sed -n 's/^TESTBED: tainted=\([0-9]*\).*/\1/p' "$LOG" | head -n1)
 new_taint=
 if [ -n "$t_before" ] && [ -n "$t_after" ]; then
 	new_taint=$(( t_after & ~t_before & ~((1 << 12) | (1 << 13)) ))
+	# W (bit 9) from a warning known-bad.list tolerates in the plan (@after:)
+	! grep -q '^TOLERATED-IN-PLAN: ' <<<"$kmsgs" || new_taint=$(( new_taint & ~(1 << 9) ))
 	[ "$new_taint" != 0 ] || new_taint=
 fi
 taint_letters() {	# the kernel's letters for the bits of $1 (tainted_flags order)

@@ -221,6 +221,8 @@ kernel_lines() {
 					if (key != "" && (key in early)) ok = P[i]
 					else if ((i in TM) && !(i in used) && key != "" && t >= TM[i]) {
 						ok = P[i]; used[i] = 1; early[key] = 1
+						# it taints the kernel (W) during the plan
+						print "TOLERATED-IN-PLAN: " P[i]
 					}
 				} else if (!started) { ok = P[i]; if (key != "") early[key] = 1 }
 				else if (key != "" && (key in early)) ok = P[i]
