@@ -36,6 +36,7 @@
 
 #include "lib/relay_nested.h"
 #include "lib/relay_post.h"
+#include "lib/relay_mem.h"
 
 /* Plain cycles only add to the relayed ones the VMs that never ran a vCPU. */
 static int nr_cycles = 100;
@@ -57,52 +58,10 @@ struct mem_snap {
 	long free_kb;		/* MemFree */
 };
 
-static long meminfo_kb(const char *key)
-{
-	char line[128];
-	size_t n = strlen(key);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	if (f)
-		fclose(f);
-	return v;
-}
-
-static void write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, val, strlen(val)) < 0)
-			; /* not every cache can be shrunk: best effort */
-		close(fd);
-	}
-}
-
-/*
- * Freed objects sit in per-CPU slabs and freed pages in per-CPU lists
- * until something asks for them back: ask, so that only live memory counts.
- */
+/* Only live memory counts: relay_mem_settle() first. */
 static void mem_snapshot(struct mem_snap *m)
 {
-	char path[300];
-	struct dirent *e;
-	DIR *d;
-
-	write_str("/proc/sys/vm/drop_caches", "3");
-	d = opendir("/sys/kernel/slab");
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", e->d_name);
-		write_str(path, "1");
-	}
-	if (d)
-		closedir(d);
+	relay_mem_settle();
 	m->live_bytes = relay_state_value("live_bytes");
 	m->slab_kb = meminfo_kb("SUnreclaim");
 	m->free_kb = meminfo_kb("MemFree");

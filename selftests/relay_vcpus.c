@@ -39,6 +39,7 @@
 
 #include "lib/relay_nested.h"
 #include "lib/relay_post.h"
+#include "lib/relay_mem.h"
 
 /* More than one of the module's chunks of vCPUs, whatever their size <= 64. */
 #define LATE_VCPUS	70
@@ -140,32 +141,6 @@ static void test_state_bytes(void)
 			    sizes[i], bytes[i], PAGE_BYTES);
 }
 
-static long meminfo_kb(const char *key)
-{
-	char line[128];
-	size_t n = strlen(key);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	if (f)
-		fclose(f);
-	return v;
-}
-
-static void write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, val, strlen(val)) < 0)
-			; /* not every cache can be shrunk: best effort */
-		close(fd);
-	}
-}
-
 static long slab_long(const char *cache, const char *file)
 {
 	char path[300];
@@ -189,21 +164,12 @@ static long slab_long(const char *cache, const char *file)
  */
 static void mem_read(long *kmalloc_bytes, long *free_kb)
 {
-	char path[300];
 	struct dirent *e;
 	long sum = 0, n, size;
 	DIR *d;
 
-	write_str("/proc/sys/vm/drop_caches", "3");
+	relay_mem_settle();
 	d = opendir("/sys/kernel/slab");
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", e->d_name);
-		write_str(path, "1");
-	}
-	if (d)
-		rewinddir(d);
 	while (d && (e = readdir(d))) {
 		if (strncmp(e->d_name, "kmalloc-", 8))
 			continue;
