@@ -125,6 +125,27 @@ health_selftest() {
 	EOF2
 }
 
+# --- lib.sh's apt readers (field, candidate) under pipefail, against an
+# apt-cache answer longer than a pipe holds: the reader must not stop the
+# writer with SIGPIPE, which fails the pipeline and with set -e fetch.sh
+apt_selftest() {
+	local got rc
+	# shellcheck disable=SC2317 # called by field and candidate
+	papt_cache() {
+		case $2 in
+		show) printf 'Package: a\nFilename: pool/main/a.deb\n' ;;
+		policy) printf 'a:\n  Installed: (none)\n  Candidate: 1.2-3\n' ;;
+		esac
+		awk 'BEGIN { for (i = 0; i < 20000; i++) print " Description-md5: 0123456789abcdef" }'
+	}
+	rc=0; got=$(field bookworm a Filename) || rc=$?
+	if [ $rc = 0 ] && [ "$got" = pool/main/a.deb ]; then tap_ok "testbed/apt_field_long_answer"
+	else tap_fail "testbed/apt_field_long_answer" "exit $rc, got '$got'"; fi
+	rc=0; got=$(candidate bookworm a) || rc=$?
+	if [ $rc = 0 ] && [ "$got" = 1.2-3 ]; then tap_ok "testbed/apt_candidate_long_answer"
+	else tap_fail "testbed/apt_candidate_long_answer" "exit $rc, got '$got'"; fi
+}
+
 # --- unit fuzz (tools/fuzz): a short libFuzzer run over relay_input.h --------
 fuzz_host() {
 	local out
@@ -256,6 +277,7 @@ if lane matrix; then
 	part packaging packaging
 	part watch watch_selftest
 	part health health_selftest
+	part apt apt_selftest
 fi
 ( for k in $KERNELS; do
 	prepare "$k" >"$T/$k-build.tap" 2>"$T/$k-build.err" || echo "not ok - $k/build # runner exited $?" >>"$T/$k-build.tap"
@@ -331,7 +353,7 @@ emit() {
 	done <"$1"
 }
 order=()
-! lane matrix || order+=(shim fuzz docs packaging watch health)
+! lane matrix || order+=(shim fuzz docs packaging watch health apt)
 for k in $KERNELS; do
 	order+=("$k-build")
 	! lane matrix || for v in $VENDORS; do ! has_vendor "$k" "$v" || order+=("$k-$v"); done

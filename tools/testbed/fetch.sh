@@ -8,6 +8,8 @@
 # Warm runs reuse everything already downloaded or unpacked.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+# set -e alone dies without a word; the check shows only this log's tail
+trap 'log "fetch.sh: line $LINENO: exit $?: $BASH_COMMAND"' ERR
 
 APT_MAX_AGE=${TESTBED_APT_MAX_AGE:-21600}	# seconds before lists are refreshed
 
@@ -43,12 +45,6 @@ apt_setup() {
 	fi
 }
 
-# field <name> <pkg[=ver]> <Field>: first record's field
-field() {
-	papt_cache "$1" show "$2" 2>/dev/null |
-		awk -v f="$3:" '$1 == f { sub(/^[^:]*: */, ""); print; exit } /^$/ { exit }'
-}
-candidate() { papt_cache "$1" policy "$2" 2>/dev/null | awk '$1 == "Candidate:" { print $2; exit }'; }
 # dep_named <depends-line> <regex>: package names (no version) matching regex
 dep_named() { echo "$1" | tr ',|' '\n\n' | awk '{ print $1 }' | grep -E "$2" || true; }
 

@@ -91,6 +91,16 @@ apt_opts() {
 }
 papt_get()   { local -a o; mapfile -t o < <(apt_opts "$1"); shift; apt-get "${o[@]}" "$@"; }
 papt_cache() { local -a o; mapfile -t o < <(apt_opts "$1"); shift; apt-cache "${o[@]}" "$@"; }
+# field <name> <pkg[=ver]> <Field>: the first record's field. awk reads to
+# the end: one that exits early leaves apt-cache writing into a closed pipe,
+# and its SIGPIPE fails the pipeline under pipefail
+field() {
+	papt_cache "$1" show "$2" 2>/dev/null |
+		awk -v f="$3:" '!done && $1 == f { sub(/^[^:]*: */, ""); print; done = 1 } /^$/ { done = 1 }'
+}
+candidate() {
+	papt_cache "$1" policy "$2" 2>/dev/null | awk '!done && $1 == "Candidate:" { print $2; done = 1 }'
+}
 
 # Load the resolved versions of a kernel name (written by fetch.sh).
 load_kernel_env() {
