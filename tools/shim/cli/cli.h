@@ -29,6 +29,7 @@ int cmd_show(int argc, char **argv);
 int cmd_host_cpuid(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
+int cmd_cpu(int argc, char **argv);
 
 /*
  * User text fit for a message: control and non-ASCII bytes as \xHH.  The

@@ -27,6 +27,7 @@ static const char help_intro[] =
 "  check              tell whether this host can run a nested Hyper-V root\n"
 "  relay ACTION       enable, disable or inspect the relay of a running VMM\n"
 "  host-cpuid         print what KVM offers, in the fixture format\n"
+"  cpu models|show    the named CPU models a guest's CPUID can be masked to\n"
 "  help [COMMAND]     this text, or one command's\n"
 "  --version          the version of this program\n"
 "\n"
@@ -184,6 +185,30 @@ static const char help_host_cpuid[] =
 "                  the in-kernel LAPIC they need\n"
 "  --no-irqchip    with --vcpu: a VM without the in-kernel irqchip\n";
 
+static const char help_cpu[] =
+"Usage: " PROG " cpu models\n"
+"       " PROG " cpu show MODEL [--json]\n"
+"\n"
+"The named CPU models libhvrelay masks a guest's CPUID to (guest = host AND\n"
+"model, in every feature word): the models of Debian's QEMU, generated from\n"
+"that QEMU with each feature's CPUID bit taken from the Intel SDM and AMD\n"
+"APM, and the x86-64 psABI levels x86-64-v2, x86-64-v2-AES, x86-64-v3 and\n"
+"x86-64-v4.\n"
+"\n"
+"  models      one line per model: name, vendor, family/model/stepping and\n"
+"              the other names QEMU gives it\n"
+"  show MODEL  the model's identity and every feature word, with the\n"
+"              features set in it; MODEL as QEMU spells it (case matters)\n"
+"              or one of its aliases\n"
+"  --json      one object: name, aliases, source, vendor (null for a psABI\n"
+"              level), family, model, stepping, brand, features,\n"
+"              msr_features and words (function, index, reg, value)\n"
+"\n"
+"OSXSAVE, OSPKE and the hypervisor bit are not model features: the OS and\n"
+"the VMM set them.  A psABI level has no vendor: the host's identity stays.\n"
+"\n"
+"Exit status: 0 shown, 2 usage (an unknown MODEL included).\n";
+
 static const char help_tail[] =
 "Files:\n"
 "  /dev/kvm                             KVM system ioctls\n"
@@ -216,6 +241,8 @@ static bool print_topic(const char *topic)
 		putchar('\n');
 		fputs(help_host_cpuid, stdout);
 		putchar('\n');
+		fputs(help_cpu, stdout);
+		putchar('\n');
 		fputs(help_tail, stdout);
 	} else if (!strcmp(topic, "show")) {
 		fputs(help_show, stdout);
@@ -229,6 +256,8 @@ static bool print_topic(const char *topic)
 		fputs(help_relay, stdout);
 	} else if (!strcmp(topic, "host-cpuid")) {
 		fputs(help_host_cpuid, stdout);
+	} else if (!strcmp(topic, "cpu")) {
+		fputs(help_cpu, stdout);
 	} else {
 		return false;
 	}
@@ -326,7 +355,7 @@ int main(int argc, char **argv)
 		if (argc > 3)
 			return usage_error("help: one COMMAND only; '%s' is extra", esc(argv[3]));
 		if (!print_topic(argc > 2 ? argv[2] : NULL))
-			return usage_error("help: no help on '%s' (show, check, relay, host-cpuid or spec)",
+			return usage_error("help: no help on '%s' (show, check, relay, host-cpuid, cpu or spec)",
 					   esc(argv[2]));
 		return 0;
 	}
@@ -338,5 +367,7 @@ int main(int argc, char **argv)
 		return cmd_relay(argc - 1, argv + 1);
 	if (!strcmp(cmd, "host-cpuid"))
 		return cmd_host_cpuid(argc - 1, argv + 1);
+	if (!strcmp(cmd, "cpu"))
+		return cmd_cpu(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", esc(cmd));
 }

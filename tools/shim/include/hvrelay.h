@@ -669,6 +669,159 @@ int hvr_vm_fd_grab_pidfd(int pidfd, pid_t pid, int target_fd, struct hvr_error *
  */
 int hvr_vm_fd_grab(pid_t pid, int target_fd, struct hvr_error *err);
 
+/*
+ * CPU models.  A model is a named set of CPUID features (QEMU's models, as
+ * Debian's QEMU defines them, and the x86-64 psABI levels) that a guest's
+ * CPUID is masked down to: guest = host AND model, in every feature word.
+ */
+
+/*
+ * The CPUID registers a model constrains, each masked whole: a word the
+ * model sets no bit of is cleared, so that no host feature leaks through.
+ * Values are only appended; hvr_cpu_word_leaf() says where each lives.
+ */
+enum hvr_cpu_word {
+	HVR_CPUW_1_EDX,		/* CPUID.01H:EDX */
+	HVR_CPUW_1_ECX,		/* CPUID.01H:ECX */
+	HVR_CPUW_6_EAX,		/* CPUID.06H:EAX, thermal and power */
+	HVR_CPUW_7_0_EBX,	/* CPUID.(07H,0):EBX */
+	HVR_CPUW_7_0_ECX,	/* CPUID.(07H,0):ECX */
+	HVR_CPUW_7_0_EDX,	/* CPUID.(07H,0):EDX */
+	HVR_CPUW_7_1_EAX,	/* CPUID.(07H,1):EAX */
+	HVR_CPUW_7_1_EDX,	/* CPUID.(07H,1):EDX */
+	HVR_CPUW_7_2_EDX,	/* CPUID.(07H,2):EDX */
+	HVR_CPUW_D_1_EAX,	/* CPUID.(0DH,1):EAX, XSAVE extensions */
+	HVR_CPUW_12_0_EAX,	/* CPUID.(12H,0):EAX, SGX */
+	HVR_CPUW_12_0_EBX,	/* CPUID.(12H,0):EBX, SGX MISCSELECT */
+	HVR_CPUW_12_1_EAX,	/* CPUID.(12H,1):EAX, SGX ATTRIBUTES */
+	HVR_CPUW_14_0_ECX,	/* CPUID.(14H,0):ECX, Intel PT */
+	HVR_CPUW_80000001_ECX,	/* CPUID.80000001H:ECX */
+	HVR_CPUW_80000001_EDX,	/* CPUID.80000001H:EDX */
+	HVR_CPUW_80000007_EDX,	/* CPUID.80000007H:EDX */
+	HVR_CPUW_80000008_EBX,	/* CPUID.80000008H:EBX */
+	HVR_CPUW_8000000A_EDX,	/* CPUID.8000000AH:EDX, SVM */
+	HVR_CPUW_80000021_EAX,	/* CPUID.80000021H:EAX */
+	HVR_CPU_NR_WORDS
+};
+
+/* struct hvr_cpu_model.words has room for this many, whatever is appended. */
+#define HVR_CPU_WORDS_MAX	32
+#if !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(HVR_CPU_NR_WORDS <= HVR_CPU_WORDS_MAX, "enum hvr_cpu_word outgrew the words array");
+#endif
+
+/**
+ * struct hvr_cpu_model - a named CPU model (the library's, read-only)
+ * @name: as QEMU spells it, e.g. "Skylake-Server-v4", or "x86-64-v3"
+ * @aliases: QEMU's other names for it ("Skylake-Server" for
+ *	"Skylake-Server-v1"), NULL-terminated, possibly empty
+ * @vendor: the 12-character CPUID vendor, e.g. "GenuineIntel"; NULL for a
+ *	psABI level, which keeps the host's identity
+ * @brand: the brand string (QEMU's model-id), "" if the model has none;
+ *	NULL when @vendor is
+ * @family: display family, as QEMU's "family" property (e.g. 23)
+ * @model: display model (e.g. 85)
+ * @stepping: stepping
+ * @source: where it comes from, e.g. "QEMU 7.2.22 (Debian ...)" or
+ *	"x86-64 psABI 1.0"
+ * @words: the model's features, indexed by enum hvr_cpu_word
+ * @msr_features: QEMU's names of the model's features that are MSR bits
+ *	rather than CPUID ones (e.g. "mds-no"), NULL-terminated; masking CPUID
+ *	does not apply them
+ * @reserved: zero; room for what later versions record
+ */
+struct hvr_cpu_model {
+	const char *name;
+	const char *const *aliases;
+	const char *vendor;
+	const char *brand;
+	uint32_t family;
+	uint32_t model;
+	uint32_t stepping;
+	const char *source;
+	uint32_t words[HVR_CPU_WORDS_MAX];
+	const char *const *msr_features;
+	uint64_t reserved[4];
+};
+
+/**
+ * hvr_cpu_model_count() - how many models the library knows
+ *
+ * Return: the count; hvr_cpu_model_get() takes 0 to count - 1.
+ */
+unsigned int hvr_cpu_model_count(void);
+
+/**
+ * hvr_cpu_model_get() - a model by position, for listing
+ * @i: 0 to hvr_cpu_model_count() - 1: QEMU's models by name, then the
+ *	psABI levels
+ *
+ * Return: the model, or NULL past the end.
+ */
+const struct hvr_cpu_model *hvr_cpu_model_get(unsigned int i);
+
+/**
+ * hvr_cpu_model_lookup() - a model by name
+ * @name: the name as QEMU spells it, or one of its aliases; case matters,
+ *	as in QEMU's -cpu
+ * @model: receives the model
+ * @err: optional; for an unknown name, a message naming it (and the
+ *	spelling meant, if only the case differs)
+ *
+ * Return: 0 or -ENOENT.
+ */
+int hvr_cpu_model_lookup(const char *name, const struct hvr_cpu_model **model,
+			 struct hvr_error *err);
+
+/**
+ * hvr_cpu_word_leaf() - where a feature word lives
+ * @word: the word
+ * @function: receives its CPUID leaf
+ * @index: receives its subleaf
+ * @reg: receives its register, 0..3 for EAX, EBX, ECX, EDX
+ *
+ * Return: 0, or -EINVAL for a value past HVR_CPU_NR_WORDS.
+ */
+int hvr_cpu_word_leaf(enum hvr_cpu_word word, uint32_t *function, uint32_t *index,
+		      unsigned int *reg);
+
+/**
+ * hvr_cpu_feature_name() - QEMU's name of a feature bit
+ * @word: the word
+ * @bit: 0..31
+ *
+ * Return: e.g. "avx512f", or NULL for a bit no fact places.  The dynamic
+ * bits are named too ("osxsave", "ospke", "hypervisor").
+ */
+const char *hvr_cpu_feature_name(enum hvr_cpu_word word, unsigned int bit);
+
+/**
+ * hvr_cpu_model_mask() - the CPUID a guest of a model gets on this host
+ * @model: the model
+ * @host: the host's CPUID entries (KVM_GET_SUPPORTED_CPUID, or the VMM's)
+ * @nhost: their count
+ * @out: output array; @nhost + 3 entries always suffice
+ * @max: its size
+ * @err: optional
+ *
+ * Every entry of @host is copied, and every feature word in it is ANDed
+ * with the model's, including words the model leaves empty, so the guest
+ * never sees a feature the host lacks nor one the model lacks.  OSXSAVE,
+ * OSPKE and the hypervisor bit are dynamic, not model features: they keep
+ * the host's value.  A model with a vendor also gives its identity: the
+ * vendor string of leaf 0, the family, model and stepping of leaf 1 EAX
+ * (and of 0x80000001 EAX on AMD and Hygon) and the brand string of
+ * 0x80000002..0x80000004, added if @host lacks them.  Other leaves
+ * (topology, caches, the hypervisor range) are the host's.
+ *
+ * Return: the number of entries in @out, -EINVAL (the host's vendor is not
+ * the model's, or @host has no leaf 0 or 0x80000000) or -ENOSPC; @out is
+ * not to be used on failure.
+ */
+int hvr_cpu_model_mask(const struct hvr_cpu_model *model, const struct kvm_cpuid_entry2 *host,
+		       unsigned int nhost, struct kvm_cpuid_entry2 *out, unsigned int max,
+		       struct hvr_error *err);
+
 #if defined(__GNUC__) && __GNUC__ >= 4
 #pragma GCC visibility pop
 #endif

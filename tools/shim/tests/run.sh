@@ -158,7 +158,7 @@ expect relay-no-process 1 "pidfd_open(999999999): No such process" \
 	"$cli" relay enable --pid 999999999
 expect host-cpuid-bad-arg 2 "unexpected '--json'" "$cli" host-cpuid --json
 
-expect help-unknown 2 "help: no help on 'frobnicate' (show, check, relay, host-cpuid or spec)" \
+expect help-unknown 2 "help: no help on 'frobnicate' (show, check, relay, host-cpuid, cpu or spec)" \
 	"$cli" help frobnicate
 expect help-extra 2 "help: one COMMAND only; 'relay' is extra" "$cli" help show relay
 expect help-spec 0 "SPEC     := [PRESET]" "$cli" help spec
@@ -217,6 +217,33 @@ expect openvmm-spinlocks-decimal 0 '"ebx": "0x00004571"' \
 	"$cli" show windows+spinlocks=017777 --json $intel
 expect openvmm-vp-index 0 '"enabled": ["vpindex", "runtime"]' \
 	"$cli" show none+vp_index+vp_runtime+hypercall --json $intel
+
+# cpu models / cpu show: an unknown model is one usage error (exit 2) and
+# prints nothing on stdout; QEMU's names are case-sensitive, aliases work.
+expect cpu-models-list 0 "EPYC-Rome-v1             AuthenticAMD  23/49/0   EPYC-Rome" "$cli" cpu models
+expect cpu-models-psabi 0 "x86-64-v2-AES            (host's)" "$cli" cpu models
+expect cpu-show-text 0 "brand     AMD EPYC-Rome Processor" "$cli" cpu show EPYC-Rome-v1
+expect cpu-show-alias 0 '"name": "Skylake-Server-v2"' "$cli" cpu show Skylake-Server-IBRS --json
+expect cpu-show-empty-word 0 '{ "function": "0x80000021", "index": 0, "reg": "eax", "value": "0x00000000" }' \
+	"$cli" cpu show EPYC-Rome-v1 --json
+expect cpu-show-msr-features 0 "not CPUID (MSR bits, not applied by the CPUID mask): ibrs-all" \
+	"$cli" cpu show Cascadelake-Server-v2
+expect cpu-show-unknown 2 "cpu show: unknown CPU model 'Pentium4'" "$cli" cpu show Pentium4
+if [ "$("$cli" cpu show Pentium4 --json 2>/dev/null)" = "" ]; then
+	ok cli/cpu-show-unknown-no-stdout
+else
+	echo "stdout not empty for an unknown model" > "$tmp/diag"; not_ok cli/cpu-show-unknown-no-stdout
+fi
+expect cpu-show-case 2 "unknown CPU model 'epyc-rome' (did you mean 'EPYC-Rome'?)" "$cli" cpu show epyc-rome
+expect cpu-show-no-model 2 "cpu show: which MODEL?" "$cli" cpu show --json
+expect cpu-show-extra 2 "cpu show: one MODEL only; 'EPYC' is extra" "$cli" cpu show EPYC-v1 EPYC
+expect cpu-show-bad-option 2 "cpu show: unknown option '--vendor'" "$cli" cpu show EPYC-v1 --vendor
+expect cpu-no-action 2 "cpu: models or show?" "$cli" cpu
+expect cpu-bad-action 2 "cpu: 'capture' is not models or show" "$cli" cpu capture
+expect cpu-models-extra 2 "cpu models: unexpected 'x'" "$cli" cpu models x
+expect help-cpu 0 "cpu show MODEL [--json]" "$cli" help cpu
+expect cpu-show-control 2 "unknown CPU model 'x\x1b[2J'" "$cli" cpu show "x${esc}[2J"
+expect_clean cpu-show-control-clean
 
 # check against fake /proc and /sys trees: a ready-looking Debian 6.12 Intel
 # host (without /dev/kvm, so the ioctl items fail), and a host that is not.

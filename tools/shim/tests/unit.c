@@ -17,17 +17,15 @@
 #include <linux/kvm_hv_relay.h>
 
 #include "hvrelay.h"
+#include "unit.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define F(x)		HVR_FLAG(HVR_##x)
 
-static const char *fixtures;
+const char *fixtures;
 static int failures;
 static char diag[4096];
 
-/* Record a failed expectation; the test reports all of them at the end. */
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
+void note(const char *fmt, ...)
 {
 	size_t len = strlen(diag);
 	va_list ap;
@@ -40,7 +38,7 @@ static void note(const char *fmt, ...)
 	strcat(diag, "\n");
 }
 
-static void report(const char *name)
+void report(const char *name)
 {
 	char *line, *save = NULL;
 
@@ -54,13 +52,6 @@ static void report(const char *name)
 		printf("# %s\n", line);
 	diag[0] = '\0';
 }
-
-#define EXPECT(cond) do { if (!(cond)) note("%s:%d: %s", __FILE__, __LINE__, #cond); } while (0)
-#define EXPECT_HEX(got, want) do {						\
-	unsigned long long g_ = (got), w_ = (want);				\
-	if (g_ != w_)								\
-		note("%s:%d: %s = 0x%llx, want 0x%llx", __FILE__, __LINE__, #got, g_, w_); \
-} while (0)
 
 static void load(const char *which, struct hvr_host *h)
 {
@@ -1351,5 +1342,6 @@ int main(int argc, char **argv)
 	test_relay_device();
 	test_relay_mask();
 	test_pid_fds();
+	test_cpu_models();
 	return failures ? 1 : 0;
 }

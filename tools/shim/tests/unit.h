@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the unit test files share: the expectation macros, the report, and
+ * the fixture directory.  Each file's tests print "PASS name" / "FAIL name".
+ */
+#ifndef HVR_UNIT_H
+#define HVR_UNIT_H
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* The fixture directory, from the command line. */
+extern const char *fixtures;
+
+/* Record a failed expectation; report() prints them all under the test's name. */
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void report(const char *name);
+
+#define EXPECT(cond) do { if (!(cond)) note("%s:%d: %s", __FILE__, __LINE__, #cond); } while (0)
+#define EXPECT_HEX(got, want) do {						\
+	unsigned long long g_ = (got), w_ = (want);				\
+	if (g_ != w_)								\
+		note("%s:%d: %s = 0x%llx, want 0x%llx", __FILE__, __LINE__, #got, g_, w_); \
+} while (0)
+
+/* unit_cpu.c */
+void test_cpu_models(void);
+
+#endif
