@@ -19,22 +19,32 @@
 #                         checked, the DKMS build is skipped
 #   PACKAGING_REFRESH=1   rebuild the cached base chroot
 #   PACKAGING_DEBS=DIR    test the packages in DIR instead of building them
-#   PACKAGING_KEEP=1      keep the chroot (.cache/packaging/root) afterwards,
+#   PACKAGING_KEEP=1      keep the chroot (<cache>/packaging/root) afterwards,
 #                         and the backports overlay's upper layer
-#                         (.cache/packaging/backports/upper)
+#                         (<cache>/packaging/backports/upper)
 #   PACKAGING_BACKPORTS=0 skip the DKMS build for the trixie-backports kernel
 #                         (which fetches that kernel and its headers into the
 #                         test bed's caches when they are not there yet)
 #
 # The base chroot (debootstrap + dkms + headers) is cached as a tarball in
-# .cache/packaging/ and rebuilt after 7 days.  The Debian mirror is the one
+# the test bed's cache (tools/testbed/lib.sh: the machine's, shared by its
+# clones) under packaging/, and rebuilt after 7 days.  The Debian mirror is the one
 # this machine's apt uses, read at run time from
 # /etc/apt/sources.list.d/*.sources (or /etc/apt/sources.list); it is written
 # into the chroot only while apt runs there and is not kept in the cache.
 set -uo pipefail
 
+# Its mounts (the chroots' proc, the overlay) live in a mount namespace of
+# its own, gone with its last process however the run ends: none outlives
+# it, and no rm -rf reaches through one.
+if [ -z "${TESTBED_MOUNT_NS:-}" ]; then
+	TESTBED_MOUNT_NS=$$ exec unshare --mount --propagation private "$0" "$@"
+fi
+
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-CACHE=$REPO/.cache/packaging
+# The test bed's caches, as tools/testbed/lib.sh names them.
+TB_CACHE=${TESTBED_CACHE:-/var/cache/kvm-hv-relay}
+CACHE=$TB_CACHE/packaging
 ROOT=$CACHE/root
 SUITE=bookworm
 HEADERS=${PACKAGING_HEADERS:-1}
@@ -42,8 +52,6 @@ BASE=$CACHE/$SUITE-base$([ "$HEADERS" = 1 ] && echo -headers).tar
 DEBS=${PACKAGING_DEBS:-$REPO/out/deb}
 LOG=$CACHE/log
 MULTIARCH=x86_64-linux-gnu
-# The test bed's caches, as tools/testbed/lib.sh names them.
-TB_CACHE=${TESTBED_CACHE:-$REPO/.cache}
 BP=$CACHE/backports
 BROOT=$BP/root
 
@@ -124,7 +132,11 @@ mount_proc() { mount -t proc proc "$ROOT/proc" && MOUNTED=1; }
 [ "$(id -u)" = 0 ] || bail host-tools "must run as root (debootstrap, chroot, mount)"
 mkdir -p "$CACHE"
 exec 9>"$CACHE/lock"
-flock -n 9 || bail host-tools "another test-packaging.sh holds $CACHE/lock"
+# the cache is the machine's: a run of another clone waits its turn
+if ! flock -n 9; then
+	echo "# another test-packaging.sh holds $CACHE/lock: waiting"
+	flock 9
+fi
 
 need=()
 for p in dpkg-dev debhelper dh-dkms dkms lintian debootstrap python3-docutils fakeroot; do

@@ -27,7 +27,7 @@ compile() {	# compile <kernel>: $B/bin/bench/relay_bench
 	local name=$1 ksel
 	. "$CACHE/kernels/$name.env"
 	ksel=$KSRC/tools/testing/selftests/kvm
-	B=$CACHE/build/$KVER
+	B=$(build_dir)
 	mkdir -p "$B/bench" "$B/bin/bench" "$B/logs"
 	make -C "$ksel" -j"$(nproc)" CC="gcc -static" -f Makefile -f "$TB_DIR/ours.mk" \
 		OURS_SRC="$BENCH_SRC" OURS_OUT="$B/bench" OURS_INC="$REPO/uapi" \
@@ -77,7 +77,7 @@ for k in $KERNELS; do
 	fi
 	"$TB_DIR/build.sh" "$k" >"$R/$k-build.tap" 2>&1 || true
 	load_kernel_env "$k"
-	if ! [ -e "$CACHE/build/$KVER/kvm_hv_relay.ko" ] || grep -q "^not ok - $k/build\$" "$R/$k-build.tap"; then
+	if ! [ -e "$(build_dir)/kvm_hv_relay.ko" ] || grep -q "^not ok - $k/build\$" "$R/$k-build.tap"; then
 		echo "== $k: module build failed (see ${R#"$REPO"/}/$k-build.tap)"; fail=1; continue
 	fi
 	rc=0
@@ -87,10 +87,10 @@ for k in $KERNELS; do
 		"$TB_DIR/bench.sh" --compile "$k" >&2 || rc=$?
 	fi
 	if [ $rc != 0 ]; then
-		echo "== $k: relay_bench did not build (log: .cache/build/$KVER/logs/bench-build.log)"
+		echo "== $k: relay_bench did not build (log: $(build_dir)/logs/bench-build.log)"
 		fail=1; continue
 	fi
-	prog=$CACHE/build/$KVER/bin/bench/relay_bench
+	prog=$(build_dir)/bin/bench/relay_bench
 	for v in $VENDORS; do
 		case $v in
 		intel) rounds=${BENCH_ROUNDS_INTEL:-1} extra=() ;;

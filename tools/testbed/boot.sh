@@ -62,8 +62,11 @@ done
 case $vendor in intel|amd) ;; *) die "vendor must be intel or amd" ;; esac
 load_kernel_env "$kernel"
 kill_children_on_exit
-B=$CACHE/build/$KVER
-[ -d "$B/bin" ] || die "nothing built for $kernel: run tools/testbed/build.sh $kernel"
+B=$(build_dir)
+[ -d "$B/bin" ] || die "nothing built for $kernel from these sources: run tools/testbed/build.sh $kernel"
+# held while the boot reads the build: build.sh prunes only builds nobody holds
+exec {build_lock}>"$B.lock"
+flock -s "$build_lock"
 
 PFX=$kernel/$vendor
 id=$kernel-$vendor
@@ -380,6 +383,15 @@ tr -d '\r' <"$LOG" >"$LOG.tmp" && mv "$LOG.tmp" "$LOG"
 [ $fate != stall ] || echo "# $PFX: the console was silent for $STALL s: hung" >&2
 echo "# $PFX: init after ${t_init:-?} s, plan from ${t_plan:-?} s, ${t_total} s total ($fate)" >&2
 echo "$PFX init=${t_init:-} plan=${t_plan:-} total=$t_total fate=$fate tests=$n_tests" >"$W/timing"
+# host seconds of each program of the plan ("<host s> <guest s> <name>"): from
+# the host second each console line arrived at, program end to program end
+awk '{ t = $1; l = $0; sub(/^[0-9]+ /, "", l); sub(/\r$/, "", l) }
+	l ~ /^TESTBED: plan/ { last = t }
+	l ~ /^#   \(.*: exit -?[0-9]+, [0-9.]+ s guest time\)$/ {
+		n = l; sub(/^#   \(/, "", n); g = n
+		sub(/: exit .*/, "", n); sub(/.*, /, "", g); sub(/ s guest time\)$/, "", g)
+		printf "%d %s %s\n", t - last, g, n; last = t
+	}' "$LOG.times" >"$W/programs.time" 2>/dev/null || true
 
 # --- health of the boot: anything the kernel complained about -----------------
 # (kernel_lines in lib.sh: what is tolerated and why)

@@ -6,15 +6,49 @@
 #   <kernel>/build/relay_testmod   selftests/kmod's test-only module, W=1 C=2 + checkpatch
 #   <kernel>/build/kvm_amd_btfmod  kvm_amd.ko with one BTF member name changed
 #   <kernel>/build/...        selftest library, upstream tests, selftests/*.c
-# Results are cached in .cache/build/<kver>/ keyed by a hash of the sources.
+# Results are cached in the cache's build/<kver>/<key>/ (lib.sh build_dir), and
+# each part within it by a hash of its own sources.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 name=$1
 load_kernel_env "$name"
 take_lock "build-$name"
-B=$CACHE/build/$KVER
+TESTBED_BUILD_KEY=$(build_key)
+export TESTBED_BUILD_KEY
+B=$(build_dir)
+
+# A new source tree starts from the newest build of the same kernel: each
+# part below rebuilds only when its own sources changed.  The oldest builds
+# beyond the newest BUILDS_KEPT go (none that a boot holds: boot.sh takes
+# their lock shared).
+BUILDS_KEPT=${TESTBED_BUILDS_KEPT:-4}
+builds() {	# this kernel's builds, newest first
+	find "$CACHE/build/$KVER" -mindepth 1 -maxdepth 1 -type d -regextype egrep \
+		-regex '.*/[0-9a-f]{12}' -printf '%T@ %p\n' 2>/dev/null | sort -rn | cut -d' ' -f2-
+}
+mkdir -p "$CACHE/build/$KVER"
+if [ ! -d "$B" ]; then
+	prev=$(builds | head -n1)
+	rm -rf "$B.new"
+	if [ -n "$prev" ]; then
+		log "$name: new sources: starting from the build in $prev"
+		cp -a --reflink=auto "$prev" "$B.new"
+	fi
+	mkdir -p "$B.new"
+	mv "$B.new" "$B"
+fi
+touch "$B"
+builds | tail -n +$((BUILDS_KEPT + 1)) | while read -r d; do
+	[ "$d" != "$B" ] || continue
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	flock -n -x "$d.lock" sh -c 'rm -rf "$1" "$1.lock"' sh "$d" || true
+done
 mkdir -p "$B/logs"
+
+# srcsum <file>...: sha256sum of files, named by their path in the
+# repository, so that the part's hash is the same in every clone
+srcsum() { (cd "$REPO" && sha256sum "${@#"$REPO"/}"); }
 
 # our module sources: tracked and new files, minus what is not the module
 mod_files() {
@@ -32,7 +66,7 @@ else
 fi
 
 # --- module, W=1 C=2 -------------------------------------------------------
-hash=$({ echo "$KVER"; sha256sum "$TB_DIR/build.sh"; mod_files | (cd "$REPO" && xargs -r -d '\n' sha256sum); } | sha256sum | cut -c1-16)
+hash=$({ echo "$KVER"; srcsum "$TB_DIR/build.sh"; mod_files | (cd "$REPO" && xargs -r -d '\n' sha256sum); } | sha256sum | cut -c1-16)
 if [ ! -e "$REPO/Kbuild" ] && [ ! -e "$REPO/Makefile" ]; then
 	tap_fail "$name/build" "no Kbuild in the repository"
 elif [ "$(cat "$B/mod.hash" 2>/dev/null)" = "$hash" ] && [ -e "$B/mod.tap" ]; then
@@ -94,7 +128,7 @@ fi
 # --- test-only module of the selftests (selftests/kmod), never packaged -------
 # Built like the module (W=1 C=2, that kernel's checkpatch --strict), one line.
 TM=$REPO/selftests/kmod
-tmhash=$({ echo "$KVER"; sha256sum "$TB_DIR/build.sh" "$TM"/*; } | sha256sum | cut -c1-16)
+tmhash=$({ echo "$KVER"; srcsum "$TB_DIR/build.sh" "$TM"/*; } | sha256sum | cut -c1-16)
 if [ "$(cat "$B/testmod.hash" 2>/dev/null)" = "$tmhash" ] && [ -e "$B/testmod.tap" ]; then
 	cat "$B/testmod.tap"
 else
@@ -134,7 +168,7 @@ fi
 btfmod() {	# btfmod <module> <struct>
 	local m=$1 s=$2 ko hash T rc=0 old new
 	ko=$(find -L "$KMODS/arch/x86/kvm" -name "${m//_/-}.ko*" | head -n1)
-	hash=$({ echo "$KVER"; sha256sum "$TB_DIR/build.sh" "$TB_DIR/btfmod.py" "$ko" "$VMLINUZ"; } |
+	hash=$({ echo "$KVER"; srcsum "$TB_DIR/build.sh" "$TB_DIR/btfmod.py"; sha256sum "$ko" "$VMLINUZ"; } |
 		sha256sum | cut -c1-16)
 	if [ "$(cat "$B/${m}_btfmod.hash" 2>/dev/null)" = "$hash" ] && [ -e "$B/${m}_btfmod.tap" ]; then
 		cat "$B/${m}_btfmod.tap"
@@ -176,7 +210,7 @@ btfmod kvm_intel vcpu_vmx
 # --- the e2e lane's L1-side VMM (tools/testbed/e2e/l1vmm.c), static ----------
 # Runs in L1's busybox initramfs; boot.sh --e2e copies it from here.
 l1src=$TB_DIR/e2e/l1vmm.c
-l1hash=$({ echo "$KVER"; sha256sum "$TB_DIR/build.sh" "$l1src"; } | sha256sum | cut -c1-16)
+l1hash=$({ echo "$KVER"; srcsum "$TB_DIR/build.sh" "$l1src"; } | sha256sum | cut -c1-16)
 if [ "$(cat "$B/l1vmm.hash" 2>/dev/null)" = "$l1hash" ] && [ -e "$B/l1vmm.tap" ]; then
 	cat "$B/l1vmm.tap"
 else
@@ -192,4 +226,14 @@ else
 fi
 
 # --- selftests ---------------------------------------------------------------
-"${RUN[@]}" "$TB_DIR/selftests.sh" "$name"
+# A build dir belongs to one source tree (build_key), so a run that built
+# them all without a failure is one no later run of that tree needs to
+# repeat: a fresh clone of the same commit, whose files are all newer than
+# the binaries, would otherwise rebuild every one.
+if [ "$(cat "$B/selftests.key" 2>/dev/null)" = "$TESTBED_BUILD_KEY" ] && [ -e "$B/selftests.tap" ]; then
+	cat "$B/selftests.tap"
+else
+	rm -f "$B/selftests.key"
+	"${RUN[@]}" "$TB_DIR/selftests.sh" "$name" | tee "$B/selftests.tap"
+	grep -q '^not ok' "$B/selftests.tap" || echo "$TESTBED_BUILD_KEY" >"$B/selftests.key"
+fi

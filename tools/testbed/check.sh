@@ -32,15 +32,25 @@ E2E_CELLS=${E2E_CELLS:-"trixie/intel trixie/amd backports/intel bookworm/amd"}
 
 "$TB_DIR/deps.sh"
 take_lock check
+# the builds of the sources as they are now, whatever is edited meanwhile
+TESTBED_BUILD_KEY=$(build_key)
+export TESTBED_BUILD_KEY
+disk_check $KERNELS
 kill_children_on_exit
 T=$OUT/tap
-rm -rf "$T"; mkdir -p "$T" "$OUT/logs"
+rm -rf "$T"; mkdir -p "$T" "$OUT/logs" "$OUT/boot"
+# boots of earlier runs that no run of the last two days wrote again
+# (by-hand --run tags, cells no longer in the matrix)
+find "$OUT/boot" -mindepth 1 -maxdepth 1 -type d -mtime +1 -exec rm -rf {} +
 t0=$(now)
 
-# part <name> <command...>: run a part in the background, TAP into $T/<name>
+# part <name> <command...>: run a part in the background, TAP into $T/<name>,
+# its wall time into $T/<name>.time
 part() {
 	local name=$1; shift
-	( "$@" >"$T/$name.tap" 2>"$T/$name.err" || echo "not ok - $name # runner exited $?" >>"$T/$name.tap"
+	( s=$(now)
+	  "$@" >"$T/$name.tap" 2>"$T/$name.err" || echo "not ok - $name # runner exited $?" >>"$T/$name.tap"
+	  echo "$(($(now) - s))" >"$T/$name.time"
 	  touch "$T/$name.done" ) &
 }
 wait_for() { while [ ! -e "$T/$1.done" ]; do sleep 2; done; }
@@ -146,6 +156,48 @@ apt_selftest() {
 	else tap_fail "testbed/apt_candidate_long_answer" "exit $rc, got '$got'"; fi
 }
 
+# --- chroot.sh's mounts, seen from the host while a command runs in the
+# chroot and after that run is killed with SIGKILL (no trap runs): none may
+# be there, or an rm -rf of the cache or of a clone could reach through it
+mount_selftest() {
+	local probe=tmp/testbed-mount-probe.$$ pid i ran= during after
+	[ -d "$CHROOT/tmp" ] || { tap_fail "testbed/chroot_mounts_die_with_run" "no chroot at $CHROOT"; return 0; }
+	rm -f "$CHROOT/$probe"
+	"$TB_DIR/chroot.sh" run sh -c "touch /$probe; exec sleep 300" >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 120; i++)); do [ ! -e "$CHROOT/$probe" ] || { ran=1; break; }; sleep 1; done
+	during=$(awk -v c="$CHROOT" 'index($5, c) == 1 { print $5 }' /proc/self/mountinfo)
+	kill_tree $pid -9
+	wait $pid 2>/dev/null || true
+	after=$(awk -v c="$CHROOT" 'index($5, c) == 1 { print $5 }' /proc/self/mountinfo)
+	rm -f "$CHROOT/$probe"
+	if [ -z "$ran" ]; then
+		tap_fail "testbed/chroot_mounts_die_with_run" "the command never ran in the chroot"
+	elif [ -z "$during$after" ]; then
+		tap_ok "testbed/chroot_mounts_die_with_run"
+	else
+		tap_fail "testbed/chroot_mounts_die_with_run" "the host sees chroot mounts: ${during:+while it runs: $(echo $during)}${after:+; after SIGKILL: $(echo $after)}"
+		# a failed run's leftovers: not for the next one to trip on
+		for i in $after; do umount -l "$i" 2>/dev/null || true; done
+	fi
+}
+
+# --- lib.sh's disk_check against a file system with too little space: one
+# line that says how much is needed, and no run
+disk_selftest() {
+	local out rc
+	rc=0; out=$( (avail_mb() { echo 100; }; disk_check bookworm) 2>&1) || rc=$?
+	if [ $rc != 0 ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
+	   [[ $out == "testbed: error: 0.0 GB free for "*", this run needs about "*" GB ("* ]]; then
+		tap_ok "testbed/disk_check_refuses"
+	else
+		tap_fail "testbed/disk_check_refuses" "exit $rc: $out"
+	fi
+	rc=0; out=$( (avail_mb() { echo 1048576; }; disk_check bookworm trixie backports) 2>&1) || rc=$?
+	if [ $rc = 0 ] && [ -z "$out" ]; then tap_ok "testbed/disk_check_passes"
+	else tap_fail "testbed/disk_check_passes" "exit $rc: $out"; fi
+}
+
 # --- unit fuzz (tools/fuzz): a short libFuzzer run over relay_input.h --------
 fuzz_host() {
 	local out
@@ -166,8 +218,7 @@ proxmox() {
 	while IFS=: read -r series list k; do
 		case " $KERNELS " in *" $k "*) ;; *) continue ;; esac
 		[ -e "$T/$k.built" ] || { tap_fail "proxmox/$series/symbols" "$k was not built"; continue; }
-		kver=$(load_kernel_env "$k"; echo "$KVER")
-		ko=$CACHE/build/$kver/kvm_hv_relay.ko
+		read -r kver ko < <(load_kernel_env "$k"; echo "$KVER $(build_dir)/kvm_hv_relay.ko")
 		echo "# proxmox/$series: imports of the module as built for $k ($kver), symbols only, not booted"
 		"$TB_DIR/abi-check.py" "$series" "$d/$list" "$ko" "$REPO/Kbuild" ||
 			tap_fail "proxmox/$series/symbols" "abi-check.py: exit $?"
@@ -176,10 +227,10 @@ proxmox() {
 	# modules only must fail (Proxmox does so for other KVM exports from 7.0)
 	abi=$d/abi-prev-7.0.14-14-pve-amd64.gz fake=$T/abi-restricted.gz
 	k=backports; [ -e "$T/$k.built" ] || return 0
-	kver=$(load_kernel_env "$k"; echo "$KVER")
+	ko=$(load_kernel_env "$k"; echo "$(build_dir)/kvm_hv_relay.ko")
 	zcat "$abi" | sed -E 's/^(EXPORT_SYMBOL[_A-Z]*[[:space:]].*0x[0-9a-f]+[[:space:]]+kvm_get_kvm([[:space:]].*)?)$/module:kvm-amd,kvm-intel \1/' |
 		gzip -1 >"$fake"
-	l=$("$TB_DIR/abi-check.py" self "$fake" "$CACHE/build/$kver/kvm_hv_relay.ko" "$REPO/Kbuild")
+	l=$("$TB_DIR/abi-check.py" self "$fake" "$ko" "$REPO/Kbuild")
 	if [[ $l == "not ok - proxmox/self/symbols"*"1 restricted"* ]] && [[ $l == *"restricted: kvm_get_kvm"* ]]; then
 		tap_ok "proxmox/abi-check_catches_restricted"
 	else
@@ -278,6 +329,7 @@ if lane matrix; then
 	part watch watch_selftest
 	part health health_selftest
 	part apt apt_selftest
+	part disk disk_selftest
 fi
 ( for k in $KERNELS; do
 	prepare "$k" >"$T/$k-build.tap" 2>"$T/$k-build.err" || echo "not ok - $k/build # runner exited $?" >>"$T/$k-build.tap"
@@ -285,6 +337,15 @@ fi
   done
   if lane matrix; then
 	proxmox >"$T/proxmox.tap" 2>"$T/proxmox.err" || echo "not ok - proxmox # runner exited $?" >>"$T/proxmox.tap"
+	# once a kernel built in the chroot made it
+	: >"$T/mounts.tap"
+	for k in $KERNELS; do
+		in_chroot "$k" || continue
+		mount_selftest >"$T/mounts.tap" 2>"$T/mounts.err" ||
+			echo "not ok - testbed/chroot_mounts_die_with_run # runner exited $?" >>"$T/mounts.tap"
+		break
+	done
+	touch "$T/mounts.done"
   fi
   touch "$T/proxmox.done" ) &
 for _ in 1 2; do worker & done
@@ -353,13 +414,13 @@ emit() {
 	done <"$1"
 }
 order=()
-! lane matrix || order+=(shim fuzz docs packaging watch health apt)
+! lane matrix || order+=(shim fuzz docs packaging watch health apt disk)
 for k in $KERNELS; do
 	order+=("$k-build")
 	! lane matrix || for v in $VENDORS; do ! has_vendor "$k" "$v" || order+=("$k-$v"); done
 done
 for k in $KERNELS; do for v in $VENDORS; do ! e2e_on "$k" "$v" || order+=("e2e-$k-$v"); done; done
-! lane matrix || order+=(proxmox)
+! lane matrix || order+=(proxmox mounts)
 echo "TAP version 13"
 for p in "${order[@]}"; do
 	wait_for "$p"
@@ -367,10 +428,21 @@ for p in "${order[@]}"; do
 done
 wait
 
-echo "# timings (host seconds: to /init, to the test plan, whole boot):"
+# where the time went: every CI log says it (test-bed.rst has the table)
+echo "# timings, host seconds (the parts ran beside the builds and boots):"
+for p in shim fuzz docs packaging watch health apt disk; do
+	[ ! -e "$T/$p.time" ] || printf '#   part %s: %s s\n' "$p" "$(cat "$T/$p.time")"
+done
+for k in $KERNELS; do
+	sed -n 's/^# \([a-z]*\): \(fetched\|built\) in \([0-9]*\) s$/#   \1: \2 in \3 s/p' "$T/$k-build.tap" 2>/dev/null || true
+done
+echo "# boots (to /init, to the test plan, whole boot; then the slowest programs, host s):"
 for k in $KERNELS; do for v in $VENDORS; do
-	for f in $OUT/boot/$k-$v/timing $OUT/boot/e2e-$k-$v/timing; do
-		[ ! -e "$f" ] || sed 's/^/#   /' "$f"
+	for d in $OUT/boot/$k-$v $OUT/boot/e2e-$k-$v; do
+		[ -e "$d/timing" ] || continue
+		sed 's/^/#   /' "$d/timing"
+		[ ! -s "$d/programs.time" ] ||
+			echo "#     $(sort -rn "$d/programs.time" | head -n 6 | awk '{ printf "%s%s %s s", (NR > 1 ? ", " : ""), $3, $1 }')"
 	done
 done; done
 # an excuse that excused nothing in a cell that ran: say so, the list is stale

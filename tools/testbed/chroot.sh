@@ -5,9 +5,17 @@
 # chroot.sh run <cmd> [args...]         run a command inside, repo visible at its own path
 #
 # Trixie and backports kernels need glibc >= 2.38 and gcc-14 to build modules:
-# one debootstrapped trixie chroot under .cache serves both.
+# one debootstrapped trixie chroot in the cache serves both.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+
+# Its mounts (proc, the clone, the cache) live in a mount namespace of its
+# own, which goes with the last process in it however that ends (a kill, a
+# timeout, a full disk): none outlives the run, and no rm -rf of the cache or
+# of a clone can reach through one.  The host never sees them.
+if [ -z "${TESTBED_MOUNT_NS:-}" ]; then
+	TESTBED_MOUNT_NS=$$ exec unshare --mount --propagation private "$0" "$@"
+fi
 
 # uuid-dev: the 7.x selftest library links libvfio, which uses libuuid;
 # zstd: the module's btf_facts reads BTF out of 7.x's zstd-compressed vmlinuz
@@ -62,6 +70,7 @@ enter() {
 in_root() {
 	chroot "$CHROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
 		DEBIAN_FRONTEND=noninteractive TERM=dumb TESTBED_CACHE="$CACHE" TESTBED_OUT="$OUT" \
+		${TESTBED_BUILD_KEY:+TESTBED_BUILD_KEY="$TESTBED_BUILD_KEY"} \
 		${TESTBED_SELFTESTS:+TESTBED_SELFTESTS="$TESTBED_SELFTESTS"} "$@"
 }
 

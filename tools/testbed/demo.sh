@@ -26,8 +26,8 @@ fi
 if [ ! -e "$REPO/selftests/$prog.c" ]; then
 	die "selftests/$prog.c does not exist yet: nothing to demonstrate"
 fi
-[ -x "$CACHE/build/$KVER/bin/ours/$prog" ] || die "selftests/$prog.c did not build for $k (see ${OUT#"$REPO"/}/demo-build.tap)"
-[ -e "$CACHE/build/$KVER/kvm_hv_relay.ko" ] || die "kvm_hv_relay did not build for $k (see ${OUT#"$REPO"/}/demo-build.tap)"
+[ -x "$(build_dir)/bin/ours/$prog" ] || die "selftests/$prog.c did not build for $k (see ${OUT#"$REPO"/}/demo-build.tap)"
+[ -e "$(build_dir)/kvm_hv_relay.ko" ] || die "kvm_hv_relay did not build for $k (see ${OUT#"$REPO"/}/demo-build.tap)"
 
 emu=Bochs; [ "$v" = intel ] || emu="QEMU TCG"
 if [ "${DEMO_E2E:-0}" = 1 ]; then

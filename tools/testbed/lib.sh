@@ -1,19 +1,25 @@
 # SPDX-License-Identifier: GPL-2.0
 # Common helpers for the test bed scripts; sourced, not executed.
 #
-# Layout (all git-ignored):
-#   .cache/apt/<release>/     private apt state (lists, cache, sources.list)
-#   .cache/debs/              downloaded .debs, reused by file name
-#   .cache/k/<kver>/          unpacked kernel: vmlinuz, modules/, headers root (bookworm)
-#   .cache/src/<srcver>/      unpacked linux-source tree + built selftest library
-#   .cache/chroot/trixie/     debootstrapped build chroot for trixie and backports
-#   .cache/build/<kver>/      module build, our selftests, upstream selftest binaries
-#   .cache/kernels/<name>.env resolved versions of the last fetch of a release
+# The cache is the machine's, not a clone's: every clone and every CI run
+# on the machine shares it (TESTBED_CACHE overrides /var/cache/kvm-hv-relay).
+# What two runs may touch at once is under a lock (take_lock).
+#   apt/<release>/            private apt state (lists, cache, sources.list)
+#   debs/                     downloaded .debs, reused by file name
+#   k/<kver>/                 unpacked kernel: vmlinuz, modules/, headers root (bookworm)
+#   src/<srcver>/             unpacked linux-source tree + built selftest library
+#   chroot/trixie/            debootstrapped build chroot for trixie and backports
+#   build/<kver>/<key>/       module build, our selftests, upstream selftest binaries,
+#                             per source tree (build_key); the newest few are kept
+#   kernels/<name>.env        resolved versions of the last fetch of a release
+#   locks/                    the locks
+# A clone's own (git-ignored):
 #   out/logs/<kernel>-<vendor>.log  guest serial logs
+#   out/boot/<id>/            a boot's initramfs and emulator files
 
 TB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$TB_DIR/../.." && pwd)
-CACHE=${TESTBED_CACHE:-$REPO/.cache}
+CACHE=${TESTBED_CACHE:-/var/cache/kvm-hv-relay}
 OUT=${TESTBED_OUT:-$REPO/out}
 ALL_KERNELS="bookworm trixie backports rt"
 # make check's kernels; rt has its own target (make check-rt, test-bed.rst)
@@ -110,6 +116,48 @@ load_kernel_env() {
 	. "$f"
 }
 
+# build_key: a hash of what a kernel's builds are made of (the module,
+# selftests, shim, uapi and the scripts that build them), so that clones of
+# one commit share their builds and a clone of another commit never boots
+# them.  TESTBED_BUILD_KEY (build.sh and check.sh export it) pins it for a
+# run: an edit made while it runs does not move its builds.
+build_key() {
+	if [ -n "${TESTBED_BUILD_KEY:-}" ]; then echo "$TESTBED_BUILD_KEY"; return; fi
+	(cd "$REPO" && { git ls-files -co --exclude-standard 2>/dev/null || find . -type f -printf '%P\n'; } |
+		grep -vE '^(\.git|\.cache|out|Documentation|debian|bench|\.ci|tools/(fuzz|testbed))(/|$)|^tools/[^/]*$' |
+		cat - <(printf 'tools/testbed/%s\n' build.sh selftests.sh ours.mk btfmod.py chroot.sh \
+			upstream.list e2e/l1vmm.c) | sort -u |
+		while read -r f; do [ ! -f "$f" ] || echo "$f"; done |
+		xargs -r -d '\n' sha256sum | sha256sum | cut -c1-12)
+}
+# build_dir: where this source tree's builds for the loaded kernel live
+build_dir() { echo "$CACHE/build/$KVER/$(build_key)"; }
+
+# avail_mb <dir>: free megabytes on the file system that holds <dir>
+avail_mb() { df -Pm "$1" 2>/dev/null | awk 'NR == 2 { print $4 }'; }
+# disk_check <kernel>...: refuse, in one line, a run that cannot fit, rather
+# than let a full disk fail it anywhere (a git commit included).  What a
+# run writes, measured (test-bed.rst): out/ and its builds about 2 GB; a
+# kernel not yet in the cache about 3 GB (its debs, unpacked image, source
+# and selftest builds); the trixie chroot and the packaging chroots 2 GB.
+disk_check() {
+	local k need=2048 why="out/ and builds 2 GB" missing= d avail fs_c fs_o
+	for k in "$@"; do
+		[ -e "$CACHE/kernels/$k.env" ] || { need=$((need + 3072)) missing+=" $k"; }
+	done
+	[ -z "$missing" ] || why+=", kernels not yet in the cache (${missing# }) 3 GB each"
+	if [ ! -e "$CACHE/chroot/trixie/.ready" ]; then
+		need=$((need + 2048)) why+=", build and packaging chroots 2 GB"
+	fi
+	d=$CACHE; while [ ! -d "$d" ]; do d=$(dirname "$d"); done
+	fs_c=$(stat -c %d "$d") avail=$(avail_mb "$d")
+	mkdir -p "$OUT"; fs_o=$(stat -c %d "$OUT")
+	if [ "$fs_c" != "$fs_o" ] && [ "$(avail_mb "$OUT")" -lt "$avail" ]; then avail=$(avail_mb "$OUT"); fi
+	[ -n "$avail" ] || return 0
+	[ "$avail" -lt "$need" ] || return 0
+	die "$((avail / 1024)).$((avail % 1024 * 10 / 1024)) GB free for $CACHE and $OUT, this run needs about $(((need + 1023) / 1024)) GB ($why): free some, or point TESTBED_CACHE elsewhere"
+}
+
 # Trixie build chroot.
 CHROOT=$CACHE/chroot/trixie
 
@@ -153,11 +201,12 @@ watch_console() {
 	[ $fate != watchdog ] || ! grep -q '^TESTBED: end' "$log" || fate=poweroff
 }
 
-# Kill a process and all its descendants (children first are found, then killed).
+# kill_tree <pid> [-signal]: a process and all its descendants (children
+# first are found, then killed).
 kill_tree() {
 	local c
-	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done
-	kill "$1" 2>/dev/null || true
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c" "${2:-}"; done
+	kill ${2:-} "$1" 2>/dev/null || true
 }
 # On exit, stop the background work of this script.
 kill_children_on_exit() {

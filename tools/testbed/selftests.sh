@@ -3,7 +3,8 @@
 # selftests.sh <kernel>: build that kernel's KVM selftest library, the upstream
 # tests of upstream.list and every selftests/*.c of the repo, statically linked.
 # Runs where the kernel's code is built (host for bookworm, chroot otherwise).
-# Prints unnumbered TAP lines; binaries land stripped in .cache/build/<kver>/bin/.
+# Prints unnumbered TAP lines; binaries land stripped in the build dir's bin/
+# (lib.sh build_dir).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -11,7 +12,7 @@ name=$1
 . "$CACHE/kernels/$name.env"
 KSEL=$KSRC/tools/testing/selftests/kvm
 if [ -d "$KSEL/x86" ]; then ARCHDIR=x86; else ARCHDIR=x86_64; fi
-B=$CACHE/build/$KVER
+B=$(build_dir)
 mkdir -p "$B/logs" "$B/bin/upstream" "$B/bin/ours" "$B/ours"
 CCS="gcc -static"
 # The selftests' lib.mk sets OUTPUT (and so every target's path) only in a
