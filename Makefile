@@ -3,6 +3,8 @@
 # make                 build kvm-hv-relay.ko for the running kernel (or KDIR=)
 # make clean           remove build products
 # make check           the test matrix (KERNELS=, VENDORS=): tools/testbed
+# make check-quick     one cell, builds and our selftests only (trixie/amd by default)
+# make soak            the matrix with full stress repetitions on every cell
 # make e2e             only its e2e lane: QEMU as the VMM, Debian's kernel as L1
 # make demo            boot a Debian kernel under emulation, show a relayed post
 # make demo-e2e        the same chain with Debian's QEMU as VMM and kernel as L1
@@ -157,6 +159,18 @@ fetch: deps
 check: deps
 	@KERNELS="$(KERNELS)" VENDORS="$(VENDORS)" tools/testbed/check.sh
 
+# The edit-build-test loop: one cell (trixie/amd unless KERNELS=/VENDORS=
+# say otherwise), builds and our selftests only (Documentation/test-bed.rst).
+QUICK_KERNELS := $(if $(filter command line environment,$(origin KERNELS)),$(KERNELS),trixie)
+QUICK_VENDORS := $(if $(filter command line environment,$(origin VENDORS)),$(VENDORS),amd)
+check-quick: deps
+	@QUICK=1 KERNELS="$(QUICK_KERNELS)" VENDORS="$(QUICK_VENDORS)" tools/testbed/check.sh
+
+# Not part of check: the matrix with every selftest's full repetitions on
+# every cell, the Intel (Bochs) ones included (Documentation/test-bed.rst).
+soak: deps
+	@SOAK=1 KERNELS="$(KERNELS)" VENDORS="$(VENDORS)" tools/testbed/check.sh
+
 # trixie's PREEMPT_RT kernel on Intel (Bochs), apart from check: its boot
 # does not fit check's hour (Documentation/test-bed.rst).
 check-rt: deps
@@ -183,4 +197,4 @@ FUZZ_TIME ?= 60
 fuzz:
 	@tools/fuzz/run.sh --time $(FUZZ_TIME)
 
-.PHONY: deps fetch check check-rt e2e demo demo-e2e bench fuzz
+.PHONY: deps fetch check check-quick soak check-rt e2e demo demo-e2e bench fuzz

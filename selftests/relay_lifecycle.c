@@ -14,7 +14,7 @@
  * back exactly; the kernel's catch what the module does not count.
  *
  * testbed-args: /lib/mods/kvm_hv_relay.ko
- * testbed-args-rt: -q /lib/mods/kvm_hv_relay.ko
+ * testbed-args-brief: -q /lib/mods/kvm_hv_relay.ko
  * testbed-timeout: 900
  */
 #define _GNU_SOURCE
@@ -398,8 +398,9 @@ int main(int argc, char *argv[])
 
 	/*
 	 * -q: a fifth of the cycles and one reload, for a cell that runs this
-	 * for the locking and lifetime it exercises, not for the leak bound
-	 * (the PREEMPT_RT cell: Documentation/test-bed.rst).
+	 * for the locking and lifetime it exercises, not for the leak bound:
+	 * make check's Bochs cells.  QEMU's cells, ten times faster, and make
+	 * soak run it in full (Documentation/test-bed.rst, "Repetitions").
 	 */
 	while ((opt = getopt(argc, argv, "q")) != -1) {
 		TEST_ASSERT(opt == 'q', "usage: %s [-q] [KVM_HV_RELAY.KO]", argv[0]);

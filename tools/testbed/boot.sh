@@ -32,11 +32,19 @@
 #                      for the kernel (e.g. an older commit's, to show a test
 #                      failing without a fix)
 #   --l1-kernel <k>    (--e2e) boot kernel <k> and its KVM as L1 instead
+#   --reps brief|full  (--check) our selftests' repetitions: "full" runs
+#                      each with its "testbed-args:", "brief" with its
+#                      "testbed-args-brief:" where it has one (fewer stress
+#                      cycles, every path still taken); default brief on
+#                      Intel (Bochs, some ten times slower), full on AMD
+#   --ours-only        (--check) our selftests only: no upstream tests, so
+#                      no parity pass either (make check-quick)
 # Needs build.sh <kernel> to have run. Logs: out/logs/<kernel>-<vendor>[-tag].log
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel= vendor= mode= flavour= relay=1 console=0 tag=run tmo=120 watchdog= relay_ko= l1_kernel=
+reps= ours_only=0
 runs=() progs=() qemu_args=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -54,12 +62,16 @@ while [ $# -gt 0 ]; do
 	--qemu-arg) qemu_args+=("$2"); shift ;;
 	--relay-ko) relay_ko=$2; shift ;;
 	--l1-kernel) l1_kernel=$2; shift ;;
+	--reps) reps=$2; shift ;;
+	--ours-only) ours_only=1 ;;
 	*) die "boot.sh: unknown argument '$1'" ;;
 	esac
 	shift
 done
 [ -n "$kernel" ] && [ -n "$vendor" ] && [ -n "$mode" ] || die "usage: boot.sh --kernel K --vendor V --check|--run CMD"
 case $vendor in intel|amd) ;; *) die "vendor must be intel or amd" ;; esac
+[ -n "$reps" ] || { reps=full; [ $vendor != intel ] || reps=brief; }
+case $reps in brief|full) ;; *) die "--reps brief|full" ;; esac
 load_kernel_env "$kernel"
 kill_children_on_exit
 B=$(build_dir)
@@ -184,6 +196,15 @@ if [ -n "$sel" ] && [ $mode = check ]; then
 	rm -f "$R"/t/upstream/*
 	log "$PFX: the plan of this kernel (kernel_plan): ${ours[*]}"
 fi
+# --ours-only: the edit-build-test loop's plan, no upstream test
+if [ $ours_only = 1 ] && [ $mode = check ]; then
+	kept_skips=()
+	for s in ${skips[@]+"${skips[@]}"}; do
+		case $s in selftests/*) kept_skips+=("$s") ;; esac
+	done
+	skips=(${kept_skips[@]+"${kept_skips[@]}"}) upstream=()
+	rm -f "$R"/t/upstream/*
+fi
 # programs built for selftests to run (the static kvm-hv-relay CLI)
 for f in "$B"/bin/extra/*; do cp "$f" "$R/t/extra/"; done
 for p in "${progs[@]}"; do cp "$p" "$R/t/extra/"; done
@@ -232,15 +253,20 @@ e2e_payload() {
 	elif [ $mode = check ]; then
 		for n in "${upstream[@]}"; do echo "	$(runner "$n") stock/$n /t/upstream/$n"; expect+=("stock/$n"); done
 		echo "	t insmod insmod /lib/mods/kvm_hv_relay.ko"; expect+=(insmod)
+		# srcarg <suffix> <name>: its "testbed-args<suffix>:" line
+		srcarg() {
+			sed -n "s/.*testbed-args$1:[[:space:]]*\(.*\)\$/\1/p" "$REPO/selftests/$2.c" \
+				2>/dev/null | head -n1
+		}
 		# ours_line <name>: its plan line
 		ours_line() {
 			local a to
-			# optional arguments: a "testbed-args: ..." line in the source,
-			# or "testbed-args-<kernel>: ..." for this kernel
-			a=$(sed -n "s/.*testbed-args-$kernel:[[:space:]]*\(.*\)\$/\1/p" "$REPO/selftests/$1.c" \
-				2>/dev/null | head -n1)
-			[ -n "$a" ] || a=$(sed -n 's/.*testbed-args:[[:space:]]*\(.*\)$/\1/p' "$REPO/selftests/$1.c" \
-				2>/dev/null | head -n1)
+			# optional arguments, the first found of: "testbed-args-<kernel>:"
+			# for this kernel, "testbed-args-brief:" for brief repetitions,
+			# "testbed-args:"
+			a=$(srcarg "-$kernel" "$1")
+			[ -n "$a" ] || [ $reps != brief ] || a=$(srcarg -brief "$1")
+			[ -n "$a" ] || a=$(srcarg "" "$1")
 			a=$(echo "$a" | sed 's#[[:space:]]*\*/[[:space:]]*$##')
 			# a longer guest timeout: a "testbed-timeout: <s>" line
 			to=$(sed -n 's/.*testbed-timeout:[[:space:]]*\([0-9][0-9]*\).*$/\1/p' \
@@ -262,7 +288,7 @@ e2e_payload() {
 		done
 		# parity: the relay/ pass runs with another relay VM held alive
 		# (selftests/relay_hold.c); tools/testbed/parity.sh compares outcomes
-		hold=; [ ! -e "$R/t/ours/relay_hold" ] || hold=1
+		hold=; [ ! -e "$R/t/ours/relay_hold" ] || [ ${#upstream[@]} = 0 ] || hold=1
 		if [ -n "$hold" ]; then
 			echo "	t parity-holder/start /t/ours/relay_hold --start"; expect+=(parity-holder/start)
 		fi

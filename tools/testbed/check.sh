@@ -5,6 +5,10 @@
 # check-rt) runs trixie's PREEMPT_RT kernel, an Intel cell only. LANES="matrix e2e" (the default) picks the
 # lanes: "matrix" is the host checks and one boot per cell, "e2e" the
 # end-to-end boots with QEMU and a real L1 (make e2e).
+# QUICK=1 (make check-quick): builds and our selftests only, in the cells
+# asked for: no host checks, no upstream tests or parity, no e2e lane.
+# SOAK=1 (make soak): every cell runs our selftests' full repetitions; else
+# the Intel cells (Bochs) run their brief ones (boot.sh --reps).
 # Prints TAP; the last line is "N passed, N failed, N skipped"; exits
 # non-zero when anything failed.
 #
@@ -19,6 +23,15 @@ VENDORS=${VENDORS:-$ALL_VENDORS}
 for k in $KERNELS; do release_suites "$k" >/dev/null; done
 for v in $VENDORS; do case $v in intel|amd) ;; *) die "unknown vendor '$v' (want intel amd)" ;; esac; done
 LANES=${LANES:-matrix e2e}
+QUICK=${QUICK:-0} SOAK=${SOAK:-0}
+[ "$QUICK" = 0 ] || LANES=matrix
+# host: the checks of the host's own (shim, docs, packaging, ...), the
+# proxmox symbol checks and the chroot mount check; not in a quick run
+host() { lane matrix && [ "$QUICK" = 0 ]; }
+# boot.sh --check's arguments of this run
+CHECK_ARGS=()
+[ "$QUICK" = 0 ] || CHECK_ARGS+=(--ours-only)
+[ "$SOAK" = 0 ] || CHECK_ARGS+=(--reps full)
 lane() { case " $LANES " in *" $1 "*) ;; *) return 1 ;; esac; }
 for l in $LANES; do case $l in matrix|e2e) ;; *) die "unknown lane '$l' (want matrix e2e)" ;; esac; done
 # e2e boots: every kernel whose L0 KVM offers L1 direct hypercalls runs the
@@ -269,10 +282,11 @@ cell() {	# cell <kernel> <vendor>: one boot, then its parity check
 	local k=$1 v=$2
 	wait_for "$k-build"
 	if [ -e "$T/$k.built" ]; then
-		boot "$k-$v" "$k/$v" --kernel "$k" --vendor "$v" --check
+		boot "$k-$v" "$k/$v" --kernel "$k" --vendor "$v" --check ${CHECK_ARGS[@]+"${CHECK_ARGS[@]}"}
 		# --- parity: upstream tests' outcomes without and with the module
-		# (a kernel with a plan of its own runs none: kernel_plan)
-		if [ -z "$(kernel_plan "$k")" ]; then
+		# (a kernel with a plan of its own runs none: kernel_plan; nor
+		# does a quick run)
+		if [ -z "$(kernel_plan "$k")" ] && [ "$QUICK" = 0 ]; then
 			"$TB_DIR/parity.sh" "$k/$v" <"$T/$k-$v.tap" >"$T/$k-$v.parity" 2>&1 ||
 				echo "not ok - parity/$k/$v # parity.sh exited $?" >>"$T/$k-$v.parity"
 			cat "$T/$k-$v.parity" >>"$T/$k-$v.tap"
@@ -321,7 +335,7 @@ worker() {
 	done
 }
 
-if lane matrix; then
+if host; then
 	part shim shim
 	part fuzz fuzz_host
 	part docs docs
@@ -335,7 +349,7 @@ fi
 	prepare "$k" >"$T/$k-build.tap" 2>"$T/$k-build.err" || echo "not ok - $k/build # runner exited $?" >>"$T/$k-build.tap"
 	touch "$T/$k-build.done"
   done
-  if lane matrix; then
+  if host; then
 	proxmox >"$T/proxmox.tap" 2>"$T/proxmox.err" || echo "not ok - proxmox # runner exited $?" >>"$T/proxmox.tap"
 	# once a kernel built in the chroot made it
 	: >"$T/mounts.tap"
@@ -414,13 +428,13 @@ emit() {
 	done <"$1"
 }
 order=()
-! lane matrix || order+=(shim fuzz docs packaging watch health apt disk)
+! host || order+=(shim fuzz docs packaging watch health apt disk)
 for k in $KERNELS; do
 	order+=("$k-build")
 	! lane matrix || for v in $VENDORS; do ! has_vendor "$k" "$v" || order+=("$k-$v"); done
 done
 for k in $KERNELS; do for v in $VENDORS; do ! e2e_on "$k" "$v" || order+=("e2e-$k-$v"); done; done
-! lane matrix || order+=(proxmox mounts)
+! host || order+=(proxmox mounts)
 echo "TAP version 13"
 for p in "${order[@]}"; do
 	wait_for "$p"
@@ -448,7 +462,7 @@ done; done
 # an excuse that excused nothing in a cell that ran: say so, the list is stale
 # (only the matrix lane's cells use the list)
 for i in "${!xs_used[@]}"; do
-	lane matrix || break
+	host || break
 	[ "${xs_used[$i]}" = 0 ] || continue
 	ran=
 	if cell_applies "${xs_cell[$i]}" "" ""; then ran=1; fi
