@@ -62,6 +62,12 @@ static atomic_t relay_nr_vms = ATOMIC_INIT(0);
 static atomic_long_t relay_live_bytes = ATOMIC_LONG_INIT(0);
 
 static const struct relay_vendor *relay_vendor;
+/*
+ * Published only once loading can no longer fail: a failed load frees the
+ * module whatever its reference count, so until then no hook may take a
+ * reference, create state or leave a sleeping replacement of ours running.
+ * Zero again from the start of unload.
+ */
 static u64 relay_supported;
 static struct dentry *relay_debugfs_dir;
 
@@ -668,7 +674,7 @@ void relay_handler_hook(unsigned long ip, unsigned long parent_ip,
 /* Same signature as kvm_vm_ioctl_check_extension(); @kvm is NULL on /dev/kvm. */
 static int relay_check_extension(struct kvm *kvm, long ext)
 {
-	return relay_supported;
+	return READ_ONCE(relay_supported);
 }
 
 static void relay_check_extension_hook(unsigned long ip,
@@ -676,7 +682,8 @@ static void relay_check_extension_hook(unsigned long ip,
 				       struct ftrace_ops *op,
 				       struct ftrace_regs *fregs)
 {
-	if (relay_hook_arg(fregs, 1) == KVM_CAP_NESTED_HYPERV_HCALL_RELAY)
+	if (relay_hook_arg(fregs, 1) == KVM_CAP_NESTED_HYPERV_HCALL_RELAY &&
+	    READ_ONCE(relay_supported))
 		relay_hook_divert(fregs, relay_check_extension);
 }
 
@@ -776,7 +783,7 @@ int relay_set_mask(struct kvm *kvm, u64 mask)
 	struct relay_vm *rvm;
 	int ret = 0;
 
-	if (mask & ~relay_supported)
+	if (mask & ~READ_ONCE(relay_supported))
 		return -EINVAL;
 
 	mutex_lock(&relay_enable_mutex);
@@ -861,8 +868,9 @@ static void relay_enable_cap_hook(unsigned long ip, unsigned long parent_ip,
 {
 	struct kvm_enable_cap *cap = (struct kvm_enable_cap *)relay_hook_arg(fregs, 1);
 
+	/* Unpublished, KVM answers as it does without the module. */
 	if (cap->cap == KVM_CAP_NESTED_HYPERV_HCALL_RELAY &&
-	    try_module_get(THIS_MODULE))
+	    READ_ONCE(relay_supported) && try_module_get(THIS_MODULE))
 		relay_hook_divert(fregs, relay_enable_cap);
 }
 
@@ -1105,7 +1113,7 @@ static struct notifier_block relay_module_nb = {
 static int relay_state_show(struct seq_file *m, void *unused)
 {
 	seq_printf(m, "version: %s\nvendor: %s\nsupported: 0x%llx\narmed: %d\nvms: %d\n",
-		   RELAY_VERSION, relay_vendor->name, relay_supported,
+		   RELAY_VERSION, relay_vendor->name, READ_ONCE(relay_supported),
 		   READ_ONCE(relay_armed), atomic_read(&relay_nr_vms));
 	/*
 	 * A VM's state: one relay_vm, its table of chunks, and one chunk of
@@ -1151,7 +1159,10 @@ static void relay_disarm_for_good(void)
 /*
  * Order: the module notifier first, so that a vendor module reload while we
  * arm cannot go unseen; the hooks, under the same mutex the notifier takes;
- * /dev/kvm_hv_relay last, once there is a relay to control.
+ * /dev/kvm_hv_relay, the last step that can fail.  A failed load frees the
+ * module whatever its reference count, so what a process could keep across
+ * it (VM state, the completion callback, a debugfs file) comes after: until
+ * the capability is published every hook passes through.
  */
 static int __init relay_init(void)
 {
@@ -1179,19 +1190,17 @@ static int __init relay_init(void)
 
 	mutex_lock(&relay_arm_mutex);
 	ret = relay_verify_and_arm("refusing to load");
-	if (!ret) {
-		relay_supported = KVM_NESTED_HYPERV_RELAY_ALL;
+	if (!ret)
 		WRITE_ONCE(relay_armed, true);
-	}
 	mutex_unlock(&relay_arm_mutex);
 	if (ret)
 		goto out_notifier;
 
-	relay_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
-	debugfs_create_file("state", 0444, relay_debugfs_dir, NULL,
-			    &relay_state_fops);
-
-	/* Answers -ENODEV while the hooks are not armed: see relay_is_armed(). */
+	/*
+	 * Last of what can fail: once it exists a process may hold it open,
+	 * and a failed load would not wait for that file.  Until the
+	 * capability is published it sets no mask (relay_set_mask()).
+	 */
 	ret = relay_dev_register();
 	if (ret) {
 		pr_err("refusing to load: cannot register /dev/%s: error %d\n",
@@ -1199,21 +1208,28 @@ static int __init relay_init(void)
 		goto out_disarm;
 	}
 
+	WRITE_ONCE(relay_supported, KVM_NESTED_HYPERV_RELAY_ALL);
+
+	relay_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("state", 0444, relay_debugfs_dir, NULL,
+			    &relay_state_fops);
+
 	relay_log_loaded();
 	return 0;
 
 out_disarm:
-	debugfs_remove(relay_debugfs_dir);
 	relay_disarm_for_good();
 out_notifier:
 	unregister_module_notifier(&relay_module_nb);
 	return ret;
 }
 
+/* The reverse of relay_init(); only once no VM has state (each pins us). */
 static void __exit relay_exit_module(void)
 {
-	relay_dev_unregister();
 	debugfs_remove(relay_debugfs_dir);
+	WRITE_ONCE(relay_supported, 0);
+	relay_dev_unregister();
 	relay_disarm_for_good();
 	unregister_module_notifier(&relay_module_nb);
 	/* State is freed by RCU callbacks that end with module_put(). */

@@ -16,6 +16,13 @@
  *    kvm_amd_btfmod.ko or kvm_intel_btfmod.ko beside the genuine one): the
  *    module stays disarmed and says so; the genuine one loaded again arms
  *    it, and a relayed post works end to end.
+ *  - A load that fails late: another driver holds the name of the misc
+ *    device, so misc_register() fails with EEXIST, while a VMM enables the
+ *    capability in a loop and runs the relayed post whenever that succeeds.
+ *    A failed load frees the module whatever its reference count, so no
+ *    enable may succeed during it; afterwards KVM_RUN and a read of the
+ *    VM's hv_relay debugfs file must not reach the module's code (the
+ *    module of 8e80fb5 oopses here).
  *
  * The situations are staged with the test-only module relay_testmod
  * (selftests/kmod).  Each case runs in a child process; after each, the
@@ -29,6 +36,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +55,9 @@
 #define RELAY_MOD	"kvm_hv_relay"
 #define TESTMOD		"relay_testmod"
 #define KMSG_LINE	512
+#define TESTMOD_MISC	"/sys/kernel/debug/relay_testmod/misc"
+/* What sysfs names in the stack dump of the duplicate, for the test bed. */
+#define MISC_SYSFS	"'/devices/virtual/misc/" RELAY_MOD "'"
 
 static const char *relay_ko, *testmod_ko;
 static char mods_dir[512];
@@ -317,6 +328,108 @@ static void test_vendor_btf_changed(void)
 		       vendor_mod);
 }
 
+/* --- (d) a load that fails after the hooks would be armed ------------------- */
+
+struct late_fail {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	bool stop;
+	long tries, enabled, hyperv_exits;
+	int last_errno;
+};
+
+/* The VMM: enable, and once enabled run the vCPU to its relayed post. */
+static void *late_fail_vmm(void *arg)
+{
+	struct late_fail *lf = arg;
+	struct kvm_run *run = lf->vcpu->run;
+
+	while (!READ_ONCE(lf->stop)) {
+		WRITE_ONCE(lf->tries, lf->tries + 1);
+		if (relay_enable(lf->vm, KVM_NESTED_HYPERV_RELAY_ALL)) {
+			lf->last_errno = errno;
+			continue;
+		}
+		lf->enabled++;
+		if (lf->hyperv_exits)
+			continue;
+		/* Left at the exit: the next KVM_RUN completes the call. */
+		if (!_vcpu_run(lf->vcpu) && run->exit_reason == KVM_EXIT_HYPERV) {
+			run->hyperv.u.hcall.result = 0;
+			lf->hyperv_exits++;
+		}
+	}
+	return NULL;
+}
+
+static void test_load_fails_late(void)
+{
+	char line[KMSG_LINE], want[160];
+	struct late_fail lf = { 0 };
+	int err, kmsg, refusals = 0;
+	pthread_t vmm;
+	u64 msg_gpa;
+	long mask;
+
+	unload(RELAY_MOD);
+	load_testmod("");
+	err = relay_write_file(TESTMOD_MISC, RELAY_MOD);
+	TEST_ASSERT(!err, "%s: take the name %s: errno %d (%s)", TESTMOD_MISC,
+		    RELAY_MOD, err, strerror(err));
+	lf.vm = relay_post_vm_prepare(&lf.vcpu, &msg_gpa);
+
+	kmsg = relay_kmsg_open();
+	TEST_ASSERT(kmsg >= 0, "open /dev/kmsg: errno %d", errno);
+	err = relay_write_file("/dev/kmsg", "<4>testbed: tolerate once: " MISC_SYSFS
+			       " (relay_hardening: the misc name is taken)\n");
+	TEST_ASSERT(!err, "write /dev/kmsg: errno %d", err);
+	pthread_create(&vmm, NULL, late_fail_vmm, &lf);
+	while (!READ_ONCE(lf.tries))
+		usleep(1000);
+	err = relay_mod_load(relay_ko, "");
+	WRITE_ONCE(lf.stop, true);
+	pthread_join(vmm, NULL);
+
+	snprintf(want, sizeof(want), "refusing to load: cannot register /dev/%s: error -17",
+		 RELAY_MOD);
+	while (relay_kmsg_next(kmsg, line, sizeof(line))) {
+		if (strncmp(line, RELAY_MOD ":", strlen(RELAY_MOD ":")))
+			continue;
+		ksft_print_msg("kernel: %s\n", line);
+		refusals += !!strstr(line, want);
+	}
+	close(kmsg);
+	ksft_print_msg("during the load: %ld enables tried, %ld succeeded, %ld relayed posts\n",
+		       lf.tries, lf.enabled, lf.hyperv_exits);
+	ksft_print_msg("last errno of a failed enable: %d\n", lf.last_errno);
+
+	TEST_ASSERT(err == EEXIST, "insmod with the misc name taken: %s%s, want EEXIST",
+		    err ? "errno " : "success", err ? strerror(err) : "");
+	TEST_ASSERT(!relay_mod_loaded(RELAY_MOD), "%s loaded after all", RELAY_MOD);
+	TEST_ASSERT(refusals == 1, "no \"%s\" line", want);
+
+	/* A completion or debugfs file left behind runs freed code here. */
+	err = _vcpu_run(lf.vcpu);
+	ksft_print_msg("KVM_RUN after the failed load: %d, exit %s\n", err,
+		       exit_reason_str(lf.vcpu->run->exit_reason));
+	mask = relay_vm_counter(lf.vm, "mask");
+	TEST_ASSERT(!lf.enabled && !lf.hyperv_exits,
+		    "the capability was enabled %ld times (%ld relayed posts) during a load that failed",
+		    lf.enabled, lf.hyperv_exits);
+	TEST_ASSERT(mask == -1, "the VM has a hv_relay debugfs file (mask %ld)", mask);
+	TEST_ASSERT(lf.vcpu->run->exit_reason != KVM_EXIT_HYPERV,
+		    "KVM_RUN after the failed load exits to the VMM for a relayed call");
+	kvm_vm_free(lf.vm);
+
+	err = relay_write_file(TESTMOD_MISC, "-");
+	TEST_ASSERT(!err, "%s: give the name back: errno %d", TESTMOD_MISC, err);
+	err = relay_mod_load(relay_ko, "");
+	TEST_ASSERT(!err, "insmod once the name is free: errno %d", err);
+	TEST_ASSERT(cap() == KVM_NESTED_HYPERV_RELAY_ALL,
+		    "capability answers 0x%lx after the load", cap());
+	relay_post_end_to_end(0x4242);
+}
+
 /* --------------------------------------------------------------------------- */
 
 struct hardening_case {
@@ -328,6 +441,7 @@ static const struct hardening_case cases[] = {
 	{ "relay_hardening_destroy_hook_shared", test_destroy_hook_shared },
 	{ "relay_hardening_hook_conflict_refused", test_hook_conflict },
 	{ "relay_hardening_vendor_btf_changed", test_vendor_btf_changed },
+	{ "relay_hardening_load_fails_late", test_load_fails_late },
 };
 
 static int run_child(void (*fn)(void))

@@ -129,12 +129,9 @@ static struct kmsg_count kmsg_since(int fd)
 
 static void kmsg_say(const char *msg)
 {
-	int fd = open("/dev/kmsg", O_WRONLY);
+	int err = relay_write_file("/dev/kmsg", msg);
 
-	TEST_ASSERT(fd >= 0, "open /dev/kmsg for writing: errno %d", errno);
-	TEST_ASSERT(write(fd, msg, strlen(msg)) == (ssize_t)strlen(msg),
-		    "write /dev/kmsg: errno %d", errno);
-	close(fd);
+	TEST_ASSERT(!err, "write /dev/kmsg: errno %d", err);
 }
 
 struct outcome {
@@ -168,7 +165,7 @@ int main(int argc, char *argv[])
 	struct kvm_run *run;
 	struct ucall uc;
 	u64 msg_gpa;
-	int fd, kfd;
+	int err, kfd;
 
 	ksft_print_header();
 	ksft_set_plan(2);
@@ -200,10 +197,8 @@ int main(int argc, char *argv[])
 	ksft_print_msg("both vCPUs are in L2: the stock one at a port I/O, the relayed one at its post\n");
 
 	kfd = kmsg_open();
-	fd = open(VMXOFF_FILE, O_WRONLY);
-	TEST_ASSERT(fd >= 0, "open %s: errno %d", VMXOFF_FILE, errno);
-	TEST_ASSERT(write(fd, "1", 1) == 1, "write %s: errno %d", VMXOFF_FILE, errno);
-	close(fd);
+	err = relay_write_file(VMXOFF_FILE, "1");
+	TEST_ASSERT(!err, "write %s: errno %d", VMXOFF_FILE, err);
 	ksft_print_msg("VMX turned off on every CPU, KVM's rebooting flag set\n");
 
 	kmsg_say("<4>testbed: tolerate once: " KVM_WARN_FN " (relay_vmxoff: the stock vCPU runs)\n");

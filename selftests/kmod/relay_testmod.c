@@ -20,6 +20,12 @@
  *	ENDBR64, which IBT must trap (#CP, "Missing ENDBR", an oops that
  *	kills the writer): the test bed's proof that the emulated CPU and
  *	the kernel really enforce what our hooks are meant never to trip.
+ *
+ * /sys/kernel/debug/relay_testmod/misc
+ *	Writing a name registers a misc device of that name, as another
+ *	driver that took it first would: a later misc_register() of the same
+ *	name fails with -EEXIST (and sysfs logs the duplicate with a stack
+ *	dump).  Writing "-", or unloading, gives the name back.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -28,9 +34,12 @@
 #include <linux/fs.h>
 #include <linux/ftrace.h>
 #include <linux/kallsyms.h>
+#include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/smp.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <asm/asm.h>
 #include <asm/cpufeature.h>
 #include <asm/nospec-branch.h>
@@ -184,6 +193,69 @@ static const struct file_operations testmod_ibt_fops = {
 	.llseek = noop_llseek,
 };
 
+static DEFINE_MUTEX(testmod_misc_mutex);
+static char testmod_misc_name[32];
+static bool testmod_misc_held;
+
+static const struct file_operations testmod_misc_dev_fops = {
+	.owner = THIS_MODULE,
+	.open = nonseekable_open,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice testmod_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = testmod_misc_name,
+	.fops = &testmod_misc_dev_fops,
+	.mode = 0600,
+};
+
+static void testmod_misc_release(void)
+{
+	if (!testmod_misc_held)
+		return;
+	misc_deregister(&testmod_misc);
+	testmod_misc_held = false;
+	pr_info("misc: gave back the name %s\n", testmod_misc_name);
+}
+
+static ssize_t testmod_misc_write(struct file *file, const char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	char name[sizeof(testmod_misc_name)];
+	ssize_t ret = count;
+
+	if (!count || count >= sizeof(name))
+		return -EINVAL;
+	if (copy_from_user(name, buf, count))
+		return -EFAULT;
+	name[count] = 0;
+	name[strcspn(name, "\n")] = 0;
+
+	mutex_lock(&testmod_misc_mutex);
+	testmod_misc_release();
+	if (name[0] && strcmp(name, "-")) {
+		strscpy(testmod_misc_name, name, sizeof(testmod_misc_name));
+		/* misc_deregister() does not give the dynamic minor back here. */
+		testmod_misc.minor = MISC_DYNAMIC_MINOR;
+		ret = misc_register(&testmod_misc);
+		if (!ret) {
+			testmod_misc_held = true;
+			ret = count;
+			pr_info("misc: holding the name %s\n", testmod_misc_name);
+		}
+	}
+	mutex_unlock(&testmod_misc_mutex);
+	return ret;
+}
+
+static const struct file_operations testmod_misc_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = testmod_misc_write,
+	.llseek = noop_llseek,
+};
+
 static int __init testmod_init(void)
 {
 	int ret;
@@ -198,12 +270,16 @@ static int __init testmod_init(void)
 		debugfs_create_file("vmxoff", 0200, testmod_dir, NULL,
 				    &testmod_vmxoff_fops);
 	debugfs_create_file("ibt", 0200, testmod_dir, NULL, &testmod_ibt_fops);
+	debugfs_create_file("misc", 0200, testmod_dir, NULL, &testmod_misc_fops);
 	return 0;
 }
 
 static void __exit testmod_exit(void)
 {
 	debugfs_remove(testmod_dir);
+	mutex_lock(&testmod_misc_mutex);
+	testmod_misc_release();
+	mutex_unlock(&testmod_misc_mutex);
 	if (testmod_registered) {
 		unregister_ftrace_function(&testmod_ops);
 		ftrace_free_filter(&testmod_ops);
@@ -213,6 +289,6 @@ static void __exit testmod_exit(void)
 module_init(testmod_init);
 module_exit(testmod_exit);
 
-MODULE_DESCRIPTION("kvm-hv-relay selftests: a livepatch-like IPMODIFY hook, KVM's reboot-time VMXOFF, an IBT probe");
+MODULE_DESCRIPTION("kvm-hv-relay selftests: a livepatch-like IPMODIFY hook, KVM's reboot-time VMXOFF, an IBT probe, a taken misc name");
 MODULE_AUTHOR("kvm-hv-relay developers");
 MODULE_LICENSE("GPL");

@@ -2,8 +2,8 @@
 /*
  * Kernel modules and the kernel log as the selftests that stage host
  * situations use them (relay_hardening, relay_vmxoff): load and unload
- * modules by path and name, tell whether one is loaded, and read what the
- * kernel logged meanwhile from /dev/kmsg.
+ * modules by path and name, tell whether one is loaded, write their debugfs
+ * controls, and read what the kernel logged meanwhile from /dev/kmsg.
  *
  * The test bed's guest has every module at /lib/mods/<name>.ko; tests get
  * paths through a "testbed-args:" line.
@@ -58,6 +58,23 @@ static inline int relay_mod_unload(const char *name)
 		usleep(10000);
 	}
 	return errno;
+}
+
+/* @str into @path in one write(2): 0, or the errno of the failure. */
+static inline int relay_write_file(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, str, strlen(str));
+	if (n < 0)
+		err = errno;
+	else if ((size_t)n != strlen(str))
+		err = EIO;
+	close(fd);
+	return err;
 }
 
 /* /dev/kmsg from now on: records logged after relay_kmsg_open(). */

@@ -57,9 +57,8 @@ static inline struct kvm_vm *relay_l2_vm_create(struct kvm_vcpu **vcpu, void *l1
 	return vm;
 }
 
-/* The post's VM, its capability enabled with @mask; returns the message's GPA. */
-static inline struct kvm_vm *relay_post_vm_create(struct kvm_vcpu **vcpu, u64 mask,
-						  u64 *msg_gpa)
+/* The post's VM, its capability not enabled; returns the message's GPA. */
+static inline struct kvm_vm *relay_post_vm_prepare(struct kvm_vcpu **vcpu, u64 *msg_gpa)
 {
 	struct kvm_vm *vm = relay_l2_vm_create(vcpu, relay_post_l1_code, relay_post_l2_code);
 
@@ -67,6 +66,15 @@ static inline struct kvm_vm *relay_post_vm_create(struct kvm_vcpu **vcpu, u64 ma
 	relay_post_l2_state.msg_gpa = addr_gva2gpa(vm, relay_alloc_page(vm));
 	sync_global_to_guest(vm, relay_post_l2_state);
 	*msg_gpa = relay_post_l2_state.msg_gpa;
+	return vm;
+}
+
+/* The post's VM, its capability enabled with @mask; returns the message's GPA. */
+static inline struct kvm_vm *relay_post_vm_create(struct kvm_vcpu **vcpu, u64 mask,
+						  u64 *msg_gpa)
+{
+	struct kvm_vm *vm = relay_post_vm_prepare(vcpu, msg_gpa);
+
 	TEST_ASSERT(!relay_enable(vm, mask), "KVM_ENABLE_CAP(relay, 0x%llx)",
 		    (unsigned long long)mask);
 	return vm;

@@ -130,6 +130,9 @@ health_selftest() {
 	mkdir -p "$d"
 	w() { printf '[ %s] ------------[ cut here ]------------\n[ %s] WARNING: CPU: 0 PID: 1 at arch/x86/kvm/vmx/nested.c:4850 nested_vmx_vmexit+0x1/0x2 [kvm_intel]\n[ %s] Call Trace:\n[ %s] ---[ end trace 0000000000000000 ]---\n' "$1" "$1" "$1" "$1"; }
 	m() { echo "# interleaved[ $1] testbed: tolerate once: nested_vmx_vmexit (relay_vmxoff)"; }
+	# sysfs's dump_stack() for relay_hardening's duplicate misc name, and its mark
+	s() { printf "[ %s] sysfs: cannot create duplicate filename '/devices/virtual/misc/kvm_hv_relay'\n[ %s] CPU: 0 PID: 9 Comm: relay_hardening\n[ %s] Call Trace:\n[ %s]  <TASK>\n[ %s]  dump_stack_lvl+0x44/0x5c\n[ %s] RIP: 0033:0x7f0000000000\n[ %s]  </TASK>\n" "$1" "$1" "$1" "$1" "$1" "$1" "$1"; }
+	sm() { echo "[ $1] testbed: tolerate once: '/devices/virtual/misc/kvm_hv_relay' (relay_hardening)"; }
 	while IFS='|' read -r name vendor want lines; do
 		{ echo "TESTBED: start"; eval "$lines"; echo "TESTBED: dmesg"; eval "$lines" | grep -v '^#'; } >"$d/$name.log"
 		bad=$(kernel_lines "$d/$name.log" "$vendor" bookworm "" |
@@ -145,6 +148,10 @@ health_selftest() {
 	before_mark|intel|bad|w 9.900000; m 10.000000
 	twice|intel|bad|m 10.000000; w 10.100000; w 10.200000
 	other_vendor|amd|bad|m 10.000000; w 10.100000
+	stack_after_mark|amd|clean|sm 10.000000; s 10.100000
+	stack_no_mark|amd|bad|s 10.100000
+	stack_twice|intel|bad|sm 10.000000; s 10.100000; s 10.200000
+	stack_then_oops|amd|bad|sm 10.000000; s 10.100000; echo '[ 10.300000] BUG: unable to handle page fault'
 	EOF2
 }
 

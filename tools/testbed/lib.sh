@@ -233,27 +233,62 @@ take_lock() {
 # and only after a kernel line "testbed: tolerate once: <text>" from the test
 # that stages them: a test that first measured the same warning from stock
 # KVM (relay_vmxoff), not a test excusing the module.
+# "stack:" entries (stack:<text>@after:<mark>) are a dump_stack() that the
+# kernel prints right after a line containing <text>, such as sysfs's for a
+# duplicate name that relay_hardening stages: its CPU, Hardware name, Call
+# Trace, frame and user register lines up to </TASK> are left out, once,
+# stamped after the mark "testbed: tolerate once: <text>"; other lines in
+# between are kept.
 # The IBT probe's oops is expected (ibt_trapped): kernel lines stamped from
 # the probe's own message on are left out, wherever the serial port put them
 # (its output interleaves with that of /init).
 kernel_lines() {
-	local tolerated
+	local tolerated stacks
 	tolerated=$(sed -e 's/^[[:space:]]*#.*//' "$TB_DIR/known-bad.list" |
 		awk -v v="$2" -v k="$3" '($1 == v || $1 == "any" || $1 == v "/" k || $1 == "any/" k) &&
 			$2 ~ /^warning:/ { print substr($2, 9) }')
+	stacks=$(sed -e 's/^[[:space:]]*#.*//' "$TB_DIR/known-bad.list" |
+		awk -v v="$2" -v k="$3" '($1 == v || $1 == "any" || $1 == v "/" k || $1 == "any/" k) &&
+			$2 ~ /^stack:.*@after:/ { s = substr($2, 7); sub(/@after:.*/, "", s); print s }')
 	# (first pass: the marks' kernel timestamps, from every line, as the
 	# serial port may have put a test's own output before them)
-	awk -v pats="$tolerated" -v tp="$4" '
+	awk -v pats="$tolerated" -v stks="$stacks" -v tp="$4" '
 	BEGIN {
 		n = split(pats, P, "\n")
 		for (i = 1; i <= n; i++) if (P[i] ~ /@after:/) { A[i] = 1; sub(/@after:.*/, "", P[i]) }
+		ns = split(stks, S, "\n")
 	}
 	FNR == NR {
 		for (i = 1; i <= n; i++)
 			if (A[i] && !(i in TM) && match($0, "\\[ *[0-9]+\\.[0-9]+\\] testbed: tolerate once: " P[i])) {
 				m = substr($0, RSTART + 1); sub(/\].*/, "", m); TM[i] = m + 0
 			}
+		for (j = 1; j <= ns; j++)
+			if (S[j] != "" && !(j in SM) && (p = index($0, "] testbed: tolerate once: " S[j])) &&
+			    match(substr($0, 1, p), /\[ *[0-9]+\.[0-9]+\]$/)) {
+				m = substr($0, RSTART + 1); sub(/\].*/, "", m); SM[j] = m + 0
+			}
 		next
+	}
+	!inb && !ins {
+		for (j = 1; j <= ns; j++) {
+			if (S[j] == "" || !index($0, S[j]) || $0 ~ /testbed: tolerate once: / ||
+			    !match($0, /\[ *[0-9]+\.[0-9]+\]/))
+				continue
+			key = substr($0, RSTART); t = substr($0, RSTART + 1, RLENGTH - 2) + 0
+			# once, stamped after the mark; the dmesg dump repeats it
+			if (key in sdone) ins = 1
+			else if ((j in SM) && !(j in sused) && t >= SM[j]) {
+				ins = 1; sused[j] = 1; sdone[key] = 1
+				print "TOLERATED: " S[j]
+			}
+		}
+		if (ins) next
+	}
+	ins {
+		if ($0 ~ /\] (CPU: |Hardware name: |Call Trace:| *<TASK>| *\?? *[^ ]+\+0x[0-9a-f]+\/0x[0-9a-f]+)/ ||
+		    $0 ~ /\] (RIP|Code|RSP|RAX|RDX|RBP|R10|R13): /) next
+		if ($0 ~ /\] *<\/TASK>/) { ins = 0; next }
 	}
 	/^#/ { next }
 	/^TESTBED: start/ { started = 1 }
