@@ -1343,5 +1343,6 @@ int main(int argc, char **argv)
 	test_relay_mask();
 	test_pid_fds();
 	test_cpu_models();
+	test_json();
 	return failures ? 1 : 0;
 }

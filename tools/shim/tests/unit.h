@@ -25,4 +25,7 @@ void report(const char *name);
 /* unit_cpu.c */
 void test_cpu_models(void);
 
+/* unit_json.c */
+void test_json(void);
+
 #endif
