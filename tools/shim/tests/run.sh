@@ -22,6 +22,13 @@ ok() {
 	echo "ok $n shim/$1"
 }
 
+# skip NAME REASON: TAP's SKIP directive, which harnesses list with the reason.
+skipped=0
+skip() {
+	n=$((n + 1)); skipped=$((skipped + 1))
+	echo "ok $n shim/$1 # SKIP $2"
+}
+
 not_ok() {
 	n=$((n + 1)); failed=$((failed + 1))
 	echo "not ok $n shim/$1"
@@ -30,7 +37,8 @@ not_ok() {
 	fi
 }
 
-# -- unit tests: the binary prints "PASS name", "FAIL name" and "# ..." ------
+# -- unit tests: the binary prints "PASS name", "FAIL name", "SKIP name why"
+# and "# ..." ----------------------------------------------------------------
 "$unit" "$fix" > "$tmp/unit.out" 2>&1
 unit_rc=$?
 unit_fail=0
@@ -39,6 +47,7 @@ while IFS= read -r line; do
 	case $line in
 	"PASS "*) ok "unit/${line#PASS }" ;;
 	"FAIL "*) unit_fail=1; not_ok "unit/${line#FAIL }" ;;
+	"SKIP "*) line=${line#SKIP }; skip "unit/${line%% *}" "${line#* }" ;;
 	*) echo "$line" ;;
 	esac
 done < "$tmp/unit.out"
@@ -286,5 +295,5 @@ expect check-kernel-6.12-vs-6.1 1 "6.12.5-amd64 is a supported series but not a 
 
 # -- plan and summary -------------------------------------------------------------
 echo "1..$n"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
