@@ -30,6 +30,8 @@ int cmd_host_cpuid(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
 int cmd_cpu(int argc, char **argv);
+/* cpu capture|check|baseline, argv[0] being the action */
+int cmd_profile(int argc, char **argv);
 
 /*
  * User text fit for a message: control and non-ASCII bytes as \xHH.  The

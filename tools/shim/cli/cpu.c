@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * "cpu": the named CPU models the library knows (cpu models), and one of
- * them in full (cpu show MODEL).
+ * them in full (cpu show MODEL); the profile actions are profile_cmd.c's.
  */
 #include <stdio.h>
 #include <string.h>
@@ -218,7 +218,7 @@ static int cmd_show_model(int argc, char **argv)
 int cmd_cpu(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("cpu: models or show?");
+		return usage_error("cpu: models, show, capture, check or baseline?");
 	if (is_help(argv[1])) {
 		print_help("cpu");
 		return 0;
@@ -232,5 +232,7 @@ int cmd_cpu(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "show"))
 		return cmd_show_model(argc - 1, argv + 1);
-	return usage_error("cpu: '%s' is not models or show", esc(argv[1]));
+	if (!strcmp(argv[1], "capture") || !strcmp(argv[1], "check") || !strcmp(argv[1], "baseline"))
+		return cmd_profile(argc - 1, argv + 1);
+	return usage_error("cpu: '%s' is not models, show, capture, check or baseline", esc(argv[1]));
 }

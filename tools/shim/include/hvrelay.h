@@ -822,6 +822,232 @@ int hvr_cpu_model_mask(const struct hvr_cpu_model *model, const struct kvm_cpuid
 		       unsigned int nhost, struct kvm_cpuid_entry2 *out, unsigned int max,
 		       struct hvr_error *err);
 
+/*
+ * CPU profiles.  A profile is what one host's KVM offers a guest, as data:
+ * the CPUID of KVM_GET_SUPPORTED_CPUID and the feature MSRs of
+ * KVM_GET_MSR_FEATURE_INDEX_LIST / KVM_GET_MSRS (the VMX capability MSRs
+ * among them when KVM offers nested VMX).  A cluster captures one per host,
+ * checks a profile against a host, and computes the baseline all its hosts
+ * can run.  The file format is JSON (Documentation/shim.rst lists its
+ * fields).
+ */
+
+/* The file format this library writes, and the only one it reads. */
+#define HVR_PROFILE_VERSION	1
+/* KVM's own limit (KVM_MAX_CPUID_ENTRIES) */
+#define HVR_PROFILE_MAX_CPUID	256
+#define HVR_PROFILE_MAX_MSRS	256
+#define HVR_PROFILE_COMMENT_MAX	1024
+
+/**
+ * struct hvr_msr - a feature MSR and its value
+ * @index: the MSR number
+ * @reserved: zero
+ * @value: what KVM_GET_MSRS on /dev/kvm returned
+ */
+struct hvr_msr {
+	uint32_t index;
+	uint32_t reserved;
+	uint64_t value;
+};
+
+/**
+ * struct hvr_cpu_profile - what a host's KVM offers a guest
+ * @version: HVR_PROFILE_VERSION
+ * @vendor: the CPUID vendor string of leaf 0, e.g. "AuthenticAMD"
+ * @comment: free text for people: where the profile came from
+ * @ncpuid: valid entries in @cpuid
+ * @cpuid: the CPUID entries, sorted by function and index, each once
+ * @nmsrs: valid entries in @msrs
+ * @msrs: the feature MSRs, sorted by index, each once; none in the x2APIC
+ *	range 0x800..0x8ff, which KVM_X86_SET_MSR_FILTER cannot filter
+ * @reserved: zero; room for what later versions record
+ */
+struct hvr_cpu_profile {
+	uint32_t version;
+	char vendor[16];
+	char comment[HVR_PROFILE_COMMENT_MAX];
+	unsigned int ncpuid;
+	struct kvm_cpuid_entry2 cpuid[HVR_PROFILE_MAX_CPUID];
+	unsigned int nmsrs;
+	struct hvr_msr msrs[HVR_PROFILE_MAX_MSRS];
+	uint64_t reserved[8];
+};
+
+/**
+ * hvr_profile_capture() - this host's profile, from KVM
+ * @kvm_fd: /dev/kvm
+ * @p: filled on success
+ * @err: optional
+ *
+ * KVM_GET_SUPPORTED_CPUID, then KVM_GET_MSR_FEATURE_INDEX_LIST and
+ * KVM_GET_MSRS on @kvm_fd (Linux >= 4.17, KVM_CAP_GET_MSR_FEATURES); an
+ * MSR of the list KVM then declines to read is left out.  @p->comment
+ * names the ioctls and the running kernel.
+ *
+ * Return: 0, -E2BIG (more than the HVR_PROFILE_MAX_* entries) or the
+ * ioctl's negative errno.
+ */
+int hvr_profile_capture(int kvm_fd, struct hvr_cpu_profile *p, struct hvr_error *err);
+
+/**
+ * hvr_profile_parse() - read a profile from JSON text
+ * @text: the text, strict JSON (RFC 8259); need not be NUL-terminated
+ * @len: its length
+ * @p: filled on success
+ * @err: optional; names the line and column, or the field
+ *
+ * Every field of the format must be there with its type, none twice and
+ * none unknown; "format" must say this is a profile and "version" must be
+ * HVR_PROFILE_VERSION; @p->vendor must be what the profile's leaf 0 says.
+ *
+ * Return: 0, -EINVAL, -E2BIG or -ENOMEM.
+ */
+int hvr_profile_parse(const char *text, size_t len, struct hvr_cpu_profile *p,
+		      struct hvr_error *err);
+
+/**
+ * hvr_profile_load() - hvr_profile_parse() on a file's contents
+ * @path: the file
+ * @p: filled on success
+ * @err: optional; the message starts with @path
+ *
+ * Return: 0 or a negative errno.
+ */
+int hvr_profile_load(const char *path, struct hvr_cpu_profile *p, struct hvr_error *err);
+
+/**
+ * hvr_profile_format() - a profile as JSON, as hvr_profile_parse() reads it
+ * @p: the profile
+ * @buf: output, NUL-terminated when @size > 0
+ * @size: its size; 160 bytes per CPUID entry, 64 per MSR and 1024 more
+ *	always suffice
+ *
+ * Return: the length of the whole text, as snprintf(): @size or more means
+ * it was cut.
+ */
+int hvr_profile_format(const struct hvr_cpu_profile *p, char *buf, size_t size);
+
+/**
+ * hvr_profile_save() - write hvr_profile_format()'s text to a file
+ * @p: the profile
+ * @path: the file, created or truncated
+ * @err: optional
+ *
+ * Return: 0 or a negative errno.
+ */
+int hvr_profile_save(const struct hvr_cpu_profile *p, const char *path, struct hvr_error *err);
+
+/* What kind of thing a host lacks (struct hvr_profile_issue.kind). */
+enum hvr_issue_kind {
+	HVR_ISSUE_CPUID,	/* a CPUID feature bit the profile has and the host lacks */
+	HVR_ISSUE_CPUID_FIELD,	/* a CPUID number larger in the profile (address widths) */
+	HVR_ISSUE_MSR_ABSENT,	/* an MSR the profile has and the host's KVM does not report */
+	HVR_ISSUE_MSR,		/* bits or a field of an MSR the host cannot give */
+};
+
+/**
+ * struct hvr_profile_issue - one reason a host cannot run a profile
+ * @kind: what kind of thing it is
+ * @function: the CPUID leaf, or the MSR index
+ * @index: the CPUID subleaf (0 for an MSR)
+ * @reg: the CPUID register, 0..3 for EAX, EBX, ECX, EDX (0 for an MSR)
+ * @bits: the bits at fault
+ * @want: the profile's value of the register or MSR
+ * @have: the host's (0 when it has none)
+ * @text: one line for people, e.g. "CPUID avx512f (leaf 0x00000007 index
+ *	0 EBX bit 16): not on this host"
+ * @reserved: zero
+ */
+struct hvr_profile_issue {
+	enum hvr_issue_kind kind;
+	uint32_t function;
+	uint32_t index;
+	unsigned int reg;
+	uint64_t bits;
+	uint64_t want;
+	uint64_t have;
+	char text[160];
+	uint64_t reserved[2];
+};
+
+/**
+ * hvr_profile_check() - whether a host can run a profile, and if not why
+ * @host: the host's profile (hvr_profile_capture(), or a file)
+ * @want: the profile a guest is to get
+ * @issues: optional; receives up to @max reasons, in CPUID then MSR order
+ * @max: size of @issues
+ * @err: optional; for a vendor mismatch
+ *
+ * CPUID: every feature word (enum hvr_cpu_word) of @want, but for the
+ * dynamic bits (OSXSAVE, OSPKE, hypervisor), must be in @host's, and so
+ * must the XSAVE components of leaf 0xD (XCR0 and IA32_XSS); the address
+ * widths of 0x80000008 EAX must not be larger.  MSRs: each of @want's must
+ * be in @host, and its value compatible by the rule for its kind that
+ * Documentation/shim.rst gives with its SDM section: capability bits a
+ * subset, VMX allowed-0 bits a superset, IA32_ARCH_CAPABILITIES's "not
+ * affected" bits (RDCL_NO, MDS_NO, ...) on the host too and its "affected"
+ * ones (RSBA, RRSBA) not on the host alone.  KVM itself does not check
+ * IA32_ARCH_CAPABILITIES against the host; this does.
+ *
+ * Return: the number of reasons (0: @host runs @want; may exceed @max), or
+ * -EINVAL when the vendors differ: no profile moves between vendors.
+ */
+int hvr_profile_check(const struct hvr_cpu_profile *host, const struct hvr_cpu_profile *want,
+		      struct hvr_profile_issue *issues, unsigned int max, struct hvr_error *err);
+
+/**
+ * hvr_profile_baseline() - the greatest profile every host can run
+ * @hosts: the hosts' profiles
+ * @n: how many, at least 1
+ * @out: the baseline
+ * @left_out: optional; receives up to @max MSRs the baseline leaves out
+ *	(not on every host, or a field the hosts disagree on), as issues
+ * @max: size of @left_out
+ * @err: optional
+ *
+ * CPUID: the leaves every host has, the feature words and XSAVE
+ * components ANDed, the maximum leaves and address widths the smallest;
+ * other registers (identity, caches, topology) are the first host's.
+ * MSRs: those every host has, combined by kind: capability bits ANDed,
+ * allowed-0 and "affected" bits ORed, counts the smallest.  Every host
+ * passes hvr_profile_check() against the result.
+ *
+ * Return: the number of MSRs left out (may exceed @max), or -EINVAL for
+ * mixed vendors or @n == 0.
+ */
+int hvr_profile_baseline(const struct hvr_cpu_profile *const *hosts, unsigned int n,
+			 struct hvr_cpu_profile *out, struct hvr_profile_issue *left_out,
+			 unsigned int max, struct hvr_error *err);
+
+/**
+ * hvr_profile_runs_model() - whether a host can give a guest a CPU model
+ * @p: the host's profile
+ * @model: the model
+ *
+ * True when the vendors agree (a psABI level has none), every feature of
+ * the model is in @p, and the model's MSR features (QEMU's names of
+ * IA32_ARCH_CAPABILITIES bits, e.g. "mds-no") are in @p's
+ * IA32_ARCH_CAPABILITIES.
+ *
+ * Return: true or false.
+ */
+bool hvr_profile_runs_model(const struct hvr_cpu_profile *p, const struct hvr_cpu_model *model);
+
+/**
+ * hvr_profile_newest_model() - the newest model a host can give a guest
+ * @p: the host's profile, e.g. a baseline
+ * @psabi: the psABI levels instead of QEMU's models
+ *
+ * QEMU records no dates, so newest means richest: of the models
+ * hvr_profile_runs_model() accepts, the one with the most CPUID feature
+ * bits, the later in hvr_cpu_model_get() order (QEMU's later version) on a
+ * tie.
+ *
+ * Return: the model, or NULL when @p runs none.
+ */
+const struct hvr_cpu_model *hvr_profile_newest_model(const struct hvr_cpu_profile *p, bool psabi);
+
 #if defined(__GNUC__) && __GNUC__ >= 4
 #pragma GCC visibility pop
 #endif

@@ -22,6 +22,13 @@ ok() {
 	echo "ok $n shim/$1"
 }
 
+# skip NAME REASON: TAP's SKIP directive, which harnesses list with the reason.
+skipped=0
+skip() {
+	n=$((n + 1)); skipped=$((skipped + 1))
+	echo "ok $n shim/$1 # SKIP $2"
+}
+
 not_ok() {
 	n=$((n + 1)); failed=$((failed + 1))
 	echo "not ok $n shim/$1"
@@ -30,7 +37,8 @@ not_ok() {
 	fi
 }
 
-# -- unit tests: the binary prints "PASS name", "FAIL name" and "# ..." ------
+# -- unit tests: the binary prints "PASS name", "FAIL name", "SKIP name why"
+# and "# ..." ----------------------------------------------------------------
 "$unit" "$fix" > "$tmp/unit.out" 2>&1
 unit_rc=$?
 unit_fail=0
@@ -39,6 +47,7 @@ while IFS= read -r line; do
 	case $line in
 	"PASS "*) ok "unit/${line#PASS }" ;;
 	"FAIL "*) unit_fail=1; not_ok "unit/${line#FAIL }" ;;
+	"SKIP "*) line=${line#SKIP }; skip "unit/${line%% *}" "${line#* }" ;;
 	*) echo "$line" ;;
 	esac
 done < "$tmp/unit.out"
@@ -238,12 +247,83 @@ expect cpu-show-case 2 "unknown CPU model 'epyc-rome' (did you mean 'EPYC-Rome'?
 expect cpu-show-no-model 2 "cpu show: which MODEL?" "$cli" cpu show --json
 expect cpu-show-extra 2 "cpu show: one MODEL only; 'EPYC' is extra" "$cli" cpu show EPYC-v1 EPYC
 expect cpu-show-bad-option 2 "cpu show: unknown option '--vendor'" "$cli" cpu show EPYC-v1 --vendor
-expect cpu-no-action 2 "cpu: models or show?" "$cli" cpu
-expect cpu-bad-action 2 "cpu: 'capture' is not models or show" "$cli" cpu capture
+expect cpu-no-action 2 "cpu: models, show, capture, check or baseline?" "$cli" cpu
+expect cpu-bad-action 2 "cpu: 'capture-all' is not models, show, capture, check or baseline" "$cli" cpu capture-all
 expect cpu-models-extra 2 "cpu models: unexpected 'x'" "$cli" cpu models x
 expect help-cpu 0 "cpu show MODEL [--json]" "$cli" help cpu
 expect cpu-show-control 2 "unknown CPU model 'x\x1b[2J'" "$cli" cpu show "x${esc}[2J"
 expect_clean cpu-show-control-clean
+
+# CPU profiles.  The expected lists are worked out by hand from the fixtures
+# (their "comment" says where each came from); unit_profile.c holds the
+# baselines' values.
+p_epyc=$fix/amd-epyc.profile.json
+p_rich=$fix/amd-epyc-rich.profile.json
+p_older=$fix/amd-epyc-older.profile.json
+p_intel=$fix/intel-vmx-a.profile.json
+expect profile-check-same 0 "amd-epyc.profile.json: this host can run it" \
+	"$cli" cpu check "$p_epyc" --host "$p_epyc"
+"$cli" cpu check "$p_rich" --host "$p_epyc" > "$tmp/check.out" 2>&1
+rc=$?
+cat > "$tmp/check.want" <<EOF
+$p_rich: this host cannot run it (9 problems):
+  CPUID avx512f (leaf 0x00000007 index 0 EBX bit 16): not on this host
+  CPUID avx512dq (leaf 0x00000007 index 0 EBX bit 17): not on this host
+  CPUID leaf 0x00000007 index 0 ECX bit 13: not on this host
+  CPUID XCR0 component 5 AVX-512 opmask (leaf 0x0000000d index 0 EAX bit 5): not on this host
+  CPUID XCR0 component 6 AVX-512 ZMM_Hi256 (leaf 0x0000000d index 0 EAX bit 6): not on this host
+  CPUID XCR0 component 7 AVX-512 Hi16_ZMM (leaf 0x0000000d index 0 EAX bit 7): not on this host
+  CPUID physical address bits (leaf 0x80000008 EAX[7:0]): the profile has 52, this host 48
+  MSR 0x10a IA32_ARCH_CAPABILITIES bit 8 TAA_NO: the profile has it set, this host does not
+  MSR 0xc0011029 DE_CFG: this host's KVM does not report it
+EOF
+if [ "$rc" -eq 1 ] && diff -u "$tmp/check.want" "$tmp/check.out" > "$tmp/diag"; then
+	ok cli/profile-check-richer-host
+else
+	echo "exit status $rc" >> "$tmp/diag"; not_ok cli/profile-check-richer-host
+fi
+expect profile-check-vendor 1 "the profile is GenuineIntel, this host is AuthenticAMD: a guest cannot move between vendors" \
+	"$cli" cpu check "$p_intel" --host "$p_epyc"
+expect profile-check-unknown-file 1 "/nonexistent.json: No such file or directory" \
+	"$cli" cpu check /nonexistent.json --host "$p_epyc"
+printf '{"format": "kvm-hv-relay cpu profile",, }' > "$tmp/bad.json"
+expect profile-check-malformed 1 "bad.json: line 1, column 39: expected a member name in quotes, found ','" \
+	"$cli" cpu check "$tmp/bad.json" --host "$p_epyc"
+head -c 700 "$p_epyc" > "$tmp/cut.json"
+expect profile-check-truncated 1 "cut.json: line 9, column 19: string not closed (truncated?)" \
+	"$cli" cpu check "$tmp/cut.json" --host "$p_epyc"
+sed 's/"0x0000010a"/"0x00000808"/' "$p_epyc" > "$tmp/x2apic.json"
+expect profile-check-x2apic-msr 1 "x2apic.json: line 23, column 5: msrs[2]: MSR 0x808 is in the x2APIC range 0x800-0x8ff, which KVM_X86_SET_MSR_FILTER cannot filter" \
+	"$cli" cpu check "$tmp/x2apic.json" --host "$p_epyc"
+expect profile-check-no-profile 2 "cpu check: which PROFILE?" "$cli" cpu check --host "$p_epyc"
+expect profile-check-two 2 "cpu check: one PROFILE only; 'x' is extra" "$cli" cpu check "$p_epyc" x
+expect profile-check-host-value 2 "cpu check: --host needs a FILE" "$cli" cpu check "$p_epyc" --host
+expect profile-check-bad-option 2 "cpu check: unknown option '--json'" "$cli" cpu check "$p_epyc" --json
+expect profile-capture-extra 2 "cpu capture: unexpected 'x'" "$cli" cpu capture x
+expect profile-capture-o-value 2 "cpu capture: -o needs a FILE" "$cli" cpu capture -o
+expect profile-baseline-none 2 "cpu baseline: which PROFILEs? (one per host)" "$cli" cpu baseline
+expect profile-baseline-mixed 1 "mixed vendors: profile 1 is AuthenticAMD, profile 2 is GenuineIntel; no guest runs on both" \
+	"$cli" cpu baseline "$p_epyc" "$p_intel"
+expect profile-baseline-left-out 0 "left out: MSR 0x345 IA32_PERF_CAPABILITIES: profile 2 does not have it, so it is left out" \
+	"$cli" cpu baseline "$p_epyc" "$p_older" -o "$tmp/base.json"
+expect profile-baseline-model 0 "newest model: Opteron_G1-v1" \
+	"$cli" cpu baseline "$p_epyc" "$p_older" -o "$tmp/base.json"
+expect profile-baseline-runs-on-first 0 "base.json: this host can run it" \
+	"$cli" cpu check "$tmp/base.json" --host "$p_epyc"
+expect profile-baseline-runs-on-second 0 "base.json: this host can run it" \
+	"$cli" cpu check "$tmp/base.json" --host "$p_older"
+expect profile-baseline-stdout 0 '"ebx": "0x209c07ab", "ecx": "0x00400084"' \
+	"$cli" cpu baseline "$p_epyc" "$p_older"
+expect help-cpu-profiles 0 "cpu baseline PROFILE... [-o FILE]" "$cli" help cpu
+
+# capture -> check on this machine: a host runs its own profile.
+if "$cli" cpu capture -o "$tmp/self.json" > "$tmp/cli.out" 2>&1; then
+	expect profile-capture-check-self 0 "self.json: this host can run it" "$cli" cpu check "$tmp/self.json"
+elif grep -q "^kvm-hv-relay: /dev/kvm: " "$tmp/cli.out"; then
+	skip cli/profile-capture-check-self "$(sed -n 's/^kvm-hv-relay: //p' "$tmp/cli.out" | head -n 1)"
+else
+	cp "$tmp/cli.out" "$tmp/diag"; not_ok cli/profile-capture-check-self
+fi
 
 # check against fake /proc and /sys trees: a ready-looking Debian 6.12 Intel
 # host (without /dev/kvm, so the ioctl items fail), and a host that is not.
@@ -286,5 +366,5 @@ expect check-kernel-6.12-vs-6.1 1 "6.12.5-amd64 is a supported series but not a 
 
 # -- plan and summary -------------------------------------------------------------
 echo "1..$n"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests for libhvrelay.  Prints "PASS name" / "FAIL name" and "# ..."
- * diagnostics; tests/run.sh turns that into TAP.  No KVM needed.
+ * Unit tests for libhvrelay.  Prints "PASS name" / "FAIL name", "SKIP name
+ * reason" and "# ..." diagnostics; tests/run.sh turns that into TAP.  No KVM needed.
  *
  * usage: unit-tests FIXTURE-DIR
  */
@@ -51,6 +51,18 @@ void report(const char *name)
 	for (line = strtok_r(diag, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		printf("# %s\n", line);
 	diag[0] = '\0';
+}
+
+void skip(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	diag[0] = '\0';
+	printf("SKIP %s ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
 }
 
 static void load(const char *which, struct hvr_host *h)
@@ -1343,5 +1355,7 @@ int main(int argc, char **argv)
 	test_relay_mask();
 	test_pid_fds();
 	test_cpu_models();
+	test_json();
+	test_profiles();
 	return failures ? 1 : 0;
 }

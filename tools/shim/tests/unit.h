@@ -14,6 +14,8 @@ extern const char *fixtures;
 /* Record a failed expectation; report() prints them all under the test's name. */
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void report(const char *name);
+/* A test that cannot run here: "SKIP name reason", which run.sh lists as a TAP SKIP. */
+void skip(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define EXPECT(cond) do { if (!(cond)) note("%s:%d: %s", __FILE__, __LINE__, #cond); } while (0)
 #define EXPECT_HEX(got, want) do {						\
@@ -24,5 +26,11 @@ void report(const char *name);
 
 /* unit_cpu.c */
 void test_cpu_models(void);
+
+/* unit_json.c */
+void test_json(void);
+
+/* unit_profile.c */
+void test_profiles(void);
 
 #endif
