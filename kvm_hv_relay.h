@@ -77,11 +77,16 @@ struct relay_vm {
 	atomic64_t counters[RELAY_CNT_NR];
 	/*
 	 * One word per RELAY_VCPU_CHUNK vCPU indexes: a chunk's address once it
-	 * is installed, else bypass marks (kvm_hv_relay.c, relay_chunk_*()).
+	 * is installed, else bypass marks (relay_vm.c, relay_chunk_*()).
 	 * A chunk never moves nor goes away before the VM does.
 	 */
 	unsigned long *chunks;
 };
+
+static inline unsigned int relay_vm_capacity(const struct relay_vm *rvm)
+{
+	return rvm->nr_chunks * RELAY_VCPU_CHUNK;
+}
 
 /*
  * What the vendor code reads at the exit.  Everything here is L2 state or
@@ -195,6 +200,25 @@ void relay_fault_in(struct kvm_vcpu *vcpu);
 void relay_handler_hook(unsigned long ip, unsigned long parent_ip,
 			struct ftrace_ops *op, struct ftrace_regs *fregs);
 
+/* kvm_hv_relay.c: the classes the module relays, 0 until it is loaded. */
+extern u64 relay_supported;
+
+/* relay_vm.c: the per-VM state */
+extern atomic_t relay_nr_vms;
+extern atomic_long_t relay_live_bytes;
+int relay_chunk_install(struct relay_vm *rvm, unsigned int c);
+void relay_chunk_mark(struct relay_vm *rvm, unsigned int idx);
+bool relay_chunk_unmark(struct relay_vm *rvm, unsigned int idx);
+struct relay_vcpu *relay_vcpu_find(struct kvm_vcpu *vcpu,
+				   struct relay_vm **rvmp);
+/* The hooks on kvm.ko that create, announce and drop the state. */
+void relay_check_extension_hook(unsigned long ip, unsigned long parent_ip,
+				struct ftrace_ops *op,
+				struct ftrace_regs *fregs);
+void relay_enable_cap_hook(unsigned long ip, unsigned long parent_ip,
+			   struct ftrace_ops *op, struct ftrace_regs *fregs);
+void relay_destroy_vm_hook(unsigned long ip, unsigned long parent_ip,
+			   struct ftrace_ops *op, struct ftrace_regs *fregs);
 /* Per-VM mask, shared by KVM_ENABLE_CAP and /dev/kvm_hv_relay. */
 int relay_set_mask(struct kvm *kvm, u64 mask);
 bool relay_get_mask(struct kvm *kvm, u64 *mask);
