@@ -190,8 +190,6 @@ struct relay_s2 {
 int relay_stage2_walk(struct kvm *kvm, const struct relay_s2 *s2,
 		      const struct relay_s2 *outer, u64 gpa, bool atomic,
 		      u64 *l1_gpa);
-int relay_hook_arm(struct relay_hook *hook);
-void relay_hook_disarm(struct relay_hook *hook);
 int relay_vp_assist(struct kvm_vcpu *vcpu, bool atomic, u64 *evmcs);
 enum relay_vcpu_state relay_decide(struct kvm_vcpu *vcpu);
 void relay_decide_and_divert(struct ftrace_regs *fregs, void *l0_handles,
@@ -200,7 +198,8 @@ void relay_fault_in(struct kvm_vcpu *vcpu);
 void relay_handler_hook(unsigned long ip, unsigned long parent_ip,
 			struct ftrace_ops *op, struct ftrace_regs *fregs);
 
-/* kvm_hv_relay.c: the classes the module relays, 0 until it is loaded. */
+/* kvm_hv_relay.c: the vendor, and the classes relayed (0 until loaded) */
+extern const struct relay_vendor *relay_vendor;
 extern u64 relay_supported;
 
 /* relay_vm.c: the per-VM state */
@@ -222,7 +221,22 @@ void relay_destroy_vm_hook(unsigned long ip, unsigned long parent_ip,
 /* Per-VM mask, shared by KVM_ENABLE_CAP and /dev/kvm_hv_relay. */
 int relay_set_mask(struct kvm *kvm, u64 mask);
 bool relay_get_mask(struct kvm *kvm, u64 *mask);
+
+/* relay_hooks.c: arming, disarming, the vendor module notifier */
+int relay_hook_arm(struct relay_hook *hook);
+void relay_hook_disarm(struct relay_hook *hook);
 bool relay_is_armed(void);
+/*
+ * For relay_init() and relay_exit_module() only, which keep the order of
+ * load and unload in one place, and relay_log_loaded().
+ */
+extern struct relay_hook relay_destroy_hook;
+extern struct relay_hook relay_cap_hooks[2];
+extern struct mutex relay_arm_mutex;
+extern bool relay_armed;
+extern struct notifier_block relay_module_nb;
+int relay_verify_and_arm(const char *ctx);
+void relay_disarm_for_good(void);
 
 /* relay_dev.c: /dev/kvm_hv_relay */
 int relay_dev_register(void);
