@@ -22,6 +22,10 @@
  *     L2 input GPA, signals an eventfd, or exits to userspace with our own
  *     complete_userspace_io.
  *  3. relay_complete() writes the VMM's result into L2's registers.
+ *
+ * That path is relay_call.c, the arming of the hooks relay_hooks.c and the
+ * per-VM state relay_vm.c; the vendors' halves are vmx_nested.c and
+ * svm_nested.c.  This file loads and unloads them in order.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

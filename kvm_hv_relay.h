@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Internal interface between the vendor-neutral core (kvm_hv_relay.c) and
- * the vendor files (vmx_nested.c, svm_nested.c).
+ * Internal interface between the module's files: the vendor-neutral ones
+ * (kvm_hv_relay.c, relay_call.c, relay_hooks.c, relay_vm.c, relay_dev.c,
+ * relay_btf.c, vp_assist.c) and the vendor files (vmx_nested.c,
+ * svm_nested.c).  Functions and variables are declared in groups named for
+ * the file that defines them; Documentation/design.rst has the file map.
  */
 #ifndef KVM_HV_RELAY_H
 #define KVM_HV_RELAY_H
@@ -180,6 +183,8 @@ struct relay_vendor_btf {
 }
 
 int relay_vendor_btf_verify(const char *ctx, const struct relay_vendor_btf *f);
+
+/* relay_call.c: the walk, the decision and the handler hook; vp_assist.c */
 /* 4- or 5-level tables at @root whose entries on a walk must have @need. */
 struct relay_s2 {
 	u64 root;
@@ -198,7 +203,7 @@ void relay_fault_in(struct kvm_vcpu *vcpu);
 void relay_handler_hook(unsigned long ip, unsigned long parent_ip,
 			struct ftrace_ops *op, struct ftrace_regs *fregs);
 
-/* kvm_hv_relay.c: the vendor, and the classes relayed (0 until loaded) */
+/* kvm_hv_relay.c: the vendor, and the classes relayed (0 unpublished) */
 extern const struct relay_vendor *relay_vendor;
 extern u64 relay_supported;
 
