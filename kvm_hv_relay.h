@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Internal interface between the vendor-neutral core (kvm_hv_relay.c) and
- * the vendor files (vmx_nested.c, svm_nested.c).
+ * Internal interface between the module's files: the vendor-neutral ones
+ * (kvm_hv_relay.c, relay_call.c, relay_hooks.c, relay_vm.c, relay_dev.c,
+ * relay_btf.c, vp_assist.c) and the vendor files (vmx_nested.c,
+ * svm_nested.c).  Functions and variables are declared in groups named for
+ * the file that defines them; Documentation/design.rst has the file map.
  */
 #ifndef KVM_HV_RELAY_H
 #define KVM_HV_RELAY_H
@@ -77,11 +80,16 @@ struct relay_vm {
 	atomic64_t counters[RELAY_CNT_NR];
 	/*
 	 * One word per RELAY_VCPU_CHUNK vCPU indexes: a chunk's address once it
-	 * is installed, else bypass marks (kvm_hv_relay.c, relay_chunk_*()).
+	 * is installed, else bypass marks (relay_vm.c, relay_chunk_*()).
 	 * A chunk never moves nor goes away before the VM does.
 	 */
 	unsigned long *chunks;
 };
+
+static inline unsigned int relay_vm_capacity(const struct relay_vm *rvm)
+{
+	return rvm->nr_chunks * RELAY_VCPU_CHUNK;
+}
 
 /*
  * What the vendor code reads at the exit.  Everything here is L2 state or
@@ -175,6 +183,8 @@ struct relay_vendor_btf {
 }
 
 int relay_vendor_btf_verify(const char *ctx, const struct relay_vendor_btf *f);
+
+/* relay_call.c: the walk, the decision and the handler hook; vp_assist.c */
 /* 4- or 5-level tables at @root whose entries on a walk must have @need. */
 struct relay_s2 {
 	u64 root;
@@ -185,8 +195,6 @@ struct relay_s2 {
 int relay_stage2_walk(struct kvm *kvm, const struct relay_s2 *s2,
 		      const struct relay_s2 *outer, u64 gpa, bool atomic,
 		      u64 *l1_gpa);
-int relay_hook_arm(struct relay_hook *hook);
-void relay_hook_disarm(struct relay_hook *hook);
 int relay_vp_assist(struct kvm_vcpu *vcpu, bool atomic, u64 *evmcs);
 enum relay_vcpu_state relay_decide(struct kvm_vcpu *vcpu);
 void relay_decide_and_divert(struct ftrace_regs *fregs, void *l0_handles,
@@ -195,10 +203,45 @@ void relay_fault_in(struct kvm_vcpu *vcpu);
 void relay_handler_hook(unsigned long ip, unsigned long parent_ip,
 			struct ftrace_ops *op, struct ftrace_regs *fregs);
 
+/* kvm_hv_relay.c: the vendor, and the classes relayed (0 unpublished) */
+extern const struct relay_vendor *relay_vendor;
+extern u64 relay_supported;
+
+/* relay_vm.c: the per-VM state */
+extern atomic_t relay_nr_vms;
+extern atomic_long_t relay_live_bytes;
+int relay_chunk_install(struct relay_vm *rvm, unsigned int c);
+void relay_chunk_mark(struct relay_vm *rvm, unsigned int idx);
+bool relay_chunk_unmark(struct relay_vm *rvm, unsigned int idx);
+struct relay_vcpu *relay_vcpu_find(struct kvm_vcpu *vcpu,
+				   struct relay_vm **rvmp);
+/* The hooks on kvm.ko that create, announce and drop the state. */
+void relay_check_extension_hook(unsigned long ip, unsigned long parent_ip,
+				struct ftrace_ops *op,
+				struct ftrace_regs *fregs);
+void relay_enable_cap_hook(unsigned long ip, unsigned long parent_ip,
+			   struct ftrace_ops *op, struct ftrace_regs *fregs);
+void relay_destroy_vm_hook(unsigned long ip, unsigned long parent_ip,
+			   struct ftrace_ops *op, struct ftrace_regs *fregs);
 /* Per-VM mask, shared by KVM_ENABLE_CAP and /dev/kvm_hv_relay. */
 int relay_set_mask(struct kvm *kvm, u64 mask);
 bool relay_get_mask(struct kvm *kvm, u64 *mask);
+
+/* relay_hooks.c: arming, disarming, the vendor module notifier */
+int relay_hook_arm(struct relay_hook *hook);
+void relay_hook_disarm(struct relay_hook *hook);
 bool relay_is_armed(void);
+/*
+ * For relay_init() and relay_exit_module() only, which keep the order of
+ * load and unload in one place, and relay_log_loaded().
+ */
+extern struct relay_hook relay_destroy_hook;
+extern struct relay_hook relay_cap_hooks[2];
+extern struct mutex relay_arm_mutex;
+extern bool relay_armed;
+extern struct notifier_block relay_module_nb;
+int relay_verify_and_arm(const char *ctx);
+void relay_disarm_for_good(void);
 
 /* relay_dev.c: /dev/kvm_hv_relay */
 int relay_dev_register(void);
