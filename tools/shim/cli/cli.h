@@ -30,6 +30,7 @@ int cmd_host_cpuid(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
 int cmd_cpu(int argc, char **argv);
+void json_string(const char *s);
 /* cpu capture|check|baseline, argv[0] being the action */
 int cmd_profile(int argc, char **argv);
 

@@ -10,23 +10,6 @@
 
 static const char *const reg_names[] = { "eax", "ebx", "ecx", "edx" };
 
-/* Model names and brands come from the table, but print them as user text anyway. */
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void json_names(const char *const *names)
 {
 	const char *sep = "";

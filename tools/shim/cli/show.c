@@ -54,8 +54,11 @@ static int load_host(const char *file, bool have_vendor, enum hvr_vendor vendor,
 	return 0;
 }
 
-/* The spec is user text and goes into JSON verbatim. */
-static void json_string(const char *s)
+/*
+ * A JSON string of user text: a spec, and for `cpu show`, model names and
+ * brands (from the table, but printed with the same care).
+ */
+void json_string(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
