@@ -32,7 +32,12 @@
  * Arguments: the paths of kvm_hv_relay.ko and relay_testmod.ko; the vendor
  * modules are expected beside kvm_hv_relay.ko.
  *
+ * Usage: relay_hardening [-q] RELAY_KO TESTMOD_KO.  -q: the VMM of (d)
+ * pauses between its enables, so that the load it races gets most of the
+ * CPU (an emulated guest has one): fewer tries, the same window covered.
+ *
  * testbed-args: /lib/mods/kvm_hv_relay.ko /lib/mods/relay_testmod.ko
+ * testbed-args-brief: -q /lib/mods/kvm_hv_relay.ko /lib/mods/relay_testmod.ko
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -60,6 +65,8 @@
 #define MISC_SYSFS	"'/devices/virtual/misc/" RELAY_MOD "'"
 
 static const char *relay_ko, *testmod_ko;
+/* -q: microseconds (d)'s VMM waits after a failed enable */
+static unsigned int enable_pause_us;
 static char mods_dir[512];
 static char vendor_mod[32];		/* kvm_intel or kvm_amd */
 
@@ -348,6 +355,8 @@ static void *late_fail_vmm(void *arg)
 		WRITE_ONCE(lf->tries, lf->tries + 1);
 		if (relay_enable(lf->vm, KVM_NESTED_HYPERV_RELAY_ALL)) {
 			lf->last_errno = errno;
+			if (enable_pause_us)
+				usleep(enable_pause_us);
 			continue;
 		}
 		lf->enabled++;
@@ -467,17 +476,22 @@ int main(int argc, char *argv[])
 	size_t i;
 	FILE *f;
 	char line[128];
+	int opt;
 
+	while ((opt = getopt(argc, argv, "q")) != -1) {
+		TEST_ASSERT(opt == 'q', "usage: %s [-q] RELAY_KO TESTMOD_KO", argv[0]);
+		enable_pause_us = 200;
+	}
 	relay_require_nested();
 	ksft_print_header();
 	ksft_set_plan(ARRAY_SIZE(cases));
-	if (argc < 3) {
+	if (argc - optind < 2) {
 		for (i = 0; i < ARRAY_SIZE(cases); i++)
 			ksft_test_result_skip("%s: no module paths given\n", cases[i].name);
 		ksft_finished();
 	}
-	relay_ko = argv[1];
-	testmod_ko = argv[2];
+	relay_ko = argv[optind];
+	testmod_ko = argv[optind + 1];
 	slash = strrchr(relay_ko, '/');
 	snprintf(mods_dir, sizeof(mods_dir), "%.*s", slash ? (int)(slash - relay_ko) : 1,
 		 slash ? relay_ko : ".");
