@@ -52,11 +52,13 @@ EOF
 }
 
 # The copy: the shim with its current build (so each mutant rebuilds one
-# object), the uapi header and the module source the Makefile reads.
+# object), the uapi header, the module source the Makefile reads and the
+# Documentation pages the checks compare with.
 mkdir -p "$tmp/tree/tools"
 cp -a "$shim" "$tmp/tree/tools/shim"
 cp -a "$root/uapi" "$tmp/tree/uapi"
 cp -a "$root/kvm_hv_relay.c" "$tmp/tree/kvm_hv_relay.c"
+cp -a "$root/Documentation" "$tmp/tree/Documentation"
 copy=$tmp/tree/tools/shim
 jobs=-j$(nproc 2>/dev/null || echo 2)
 
