@@ -3,10 +3,15 @@
 #
 # Mutation check of the shim's test suite, as TAP: each mutant below is a
 # small deliberate bug, applied with sed to a copy of the tree in a temporary
-# directory (never to the real files); the copy is built and "make check" run
-# in it.  "ok" means the suite caught the mutant (make check failed), "not ok"
-# that it survived, did not build, or no longer applies (its text is gone
-# from the source: update the list).
+# directory (never to the real files); the copy is built and the suite
+# ("make suite", what "make check" runs before this script) run in it.  "ok"
+# means the suite caught the mutant, "not ok" that it survived, did not
+# build, or no longer applies (its text is gone from the source: update the
+# list).  "make check" runs this too, so a surviving mutant fails it.
+#
+# The unit tests run first on their own: they are the suite's first step and
+# catch most mutants in a fraction of the suite's time, and a failure there
+# is a failure of the suite.  Only a mutant they miss gets the whole suite.
 #
 # usage: mutate.sh [NAME...]      (default: every mutant)
 set -u
@@ -47,6 +52,23 @@ default-crash@lib/spec.c@s/F(STIMER) | F(VAPIC) | F(SPINLOCKS))/F(STIMER) | F(VA
 windows-no-reset@lib/spec.c@s/F(STIMER_DIRECT) | F(RESET) | F(AVIC))/F(STIMER_DIRECT) | F(AVIC))/@windows without OpenVMM's reset
 vcpu-query-skipped@lib/vcpu.c@s/ret = hvr_host_query_vcpu(vcpu_fd, &vh, err);/ret = 0; vh = (struct hvr_host){ 0 };/@hvr_vcpu_setup() does not ask the vCPU
 fit-checks-evmcs@lib/resolve.c@s/ret = check_host(vcpu_host, HVR_FLAG(HVR_EVMCS),/ret = check_host(vcpu_host, 0,/@the vCPU fit drops eVMCS before it is enabled
+relaxed-guest-bit@lib/flags.c@/\[HVR_RELAXED\] = {/,/^\t},/{/\.guest/,/}/s/HV_USE_RELAXED_TIMING/HV_USE_MSR_FOR_RESET/}@relaxed shows the guest the reset recommendation
+vapic-no-apic-msrs@lib/flags.c@/\[HVR_VAPIC\] = {/,/^\t},/{/\.guest/,/}/s/HV_USE_APIC_MSRS)/0)/}@vapic no longer recommends the APIC MSRs
+time-no-tsc-page@lib/flags.c@/\[HVR_TIME\] = {/,/^\t},/{/\.guest/,/}/s/| *HV_ACCESS_PARTITION_REFERENCE_TSC//;s/HV_ACCESS_PARTITION_REFERENCE_TSC/0/}@time without the reference TSC page
+frequencies-host-one-bit@lib/flags.c@/\[HVR_FREQUENCIES\] = {/,/^\t},/{/\.host =/,/}/s/BITS(FEATURES, EDX, HV_FREQUENCY_REGS_AVAILABLE)/BITS(FEATURES, EDX, 0)/}@frequencies accepted on a host without FrequencyRegsAvailable
+stimer-time-dep@lib/flags.c@/\[HVR_STIMER\] = {/,/^\t},/{s/\.deps = F(VPINDEX) | F(SYNIC) | F(TIME),/.deps = F(VPINDEX) | F(SYNIC),/}@stimer no longer needs time
+evmcs-any-vendor@lib/flags.c@/\[HVR_EVMCS\] = {/,/^\t},/{s/\.context = HVR_NEEDS_NESTED | HVR_NEEDS_INTEL,/.context = HVR_NEEDS_NESTED,/}@evmcs accepted on AMD
+evmcs-host-version@lib/flags.c@/\[HVR_EVMCS\] = {/,/^\t},/{/\.host =/,/}/s/ANY(NESTED_FEATURES, EAX, HV_ENLIGHTENED_VMCS_VERSION_MASK)/BITS(NESTED_FEATURES, EAX, 0)/}@evmcs accepted from a host that reports no eVMCS version
+emsr-guest-bit@lib/flags.c@/\[HVR_EMSR_BITMAP\] = {/,/^\t},/{/\.guest/,/}/s/HV_NESTED_ENLIGHTENED_MSR_BITMAP/HV_NESTED_FLUSH_GUEST_PHYSICAL/}@emsr_bitmap shows the guest 0x4000000A EAX bit 18, not 19
+avic-guest-bit@lib/flags.c@/\[HVR_AVIC\] = {/,/^\t},/{/\.guest/,/}/s/HV_DEPRECATE_AUTO_EOI/HV_USE_HYPERCALL_FOR_AS_SWITCH/}@avic shows the address-space switch recommendation
+tlbflush-direct-host-bit@lib/flags.c@/\[HVR_TLBFLUSH_DIRECT\] = {/,/^\t},/{/\.host =/,/}/s/HV_NESTED_DIRECT_FLUSH/HV_NESTED_FLUSH_GUEST_PHYSICAL/}@tlbflush_direct asks the host for 0x4000000A bit 18, not 17
+no-nonarch-guest-bit@lib/flags.c@/\[HVR_NO_NONARCH_CORESHARING\] = {/,/^\t},/{/\.guest/,/}/s/HV_NO_NON_ARCH_CORE_SHARING/HV_USE_VMCS_ENLIGHTENMENTS/}@no_nonarch_coresharing shows the VMCS recommendation
+enforce-cpuid-shown@lib/flags.c@/\[HVR_ENFORCE_CPUID\] = {/,/^\t},/{/\.quiet = true,/d}@enforce_cpuid alone shows the guest Hyper-V
+runtime-alias@lib/flags.c@/\[HVR_RUNTIME\] = {/,/^\t},/{s/\.alias = "vp_runtime"/.alias = "vp_rntime"/}@OpenVMM's vp_runtime is refused
+nested-hint-flat@lib/flags.c@/\[HVR_NESTED_HINT\] = {/,/^\t},/{/\.context = HVR_NEEDS_NESTED,/d}@nested_hint allowed without nesting
+crash-host-bit@lib/flags.c@/\[HVR_CRASH\] = {/,/^\t},/{/\.host =/,/}/s/HV_GUEST_CRASH_REGS_AVAILABLE/HV_DEBUG_REGS_AVAILABLE/}@crash asks the host for the debug MSRs
+tlbflush-ext-guest-bit@lib/flags.c@/\[HVR_TLBFLUSH_EXT\] = {/,/^\t},/{/\.guest/,/}/s/HV_EXTENDED_GVA_RANGES_FOR_FLUSH/HV_FAST_HYPERCALL_OUTPUT_AVAILABLE/}@tlbflush_ext shows the guest EDX bit 15, not 14
+syndbg-guest-debug-regs@lib/flags.c@/\[HVR_SYNDBG\] = {/,/^\t},/{/\.guest/,/}/s/BITS(FEATURES, EDX, HV_DEBUG_REGS_AVAILABLE)/BITS(FEATURES, EDX, 0)/}@syndbg without DebugRegsAvailable
 help-unknown@cli/main.c@s/return false;/return true;/@help on an unknown topic succeeds
 EOF
 }
@@ -62,7 +84,7 @@ cp -a "$root/Documentation" "$tmp/tree/Documentation"
 copy=$tmp/tree/tools/shim
 jobs=-j$(nproc 2>/dev/null || echo 2)
 
-if ! make -s $jobs -C "$copy" check > "$tmp/base.log" 2>&1; then
+if ! make -s $jobs -C "$copy" suite > "$tmp/base.log" 2>&1; then
 	echo "Bail out! the unmutated suite fails:"
 	sed 's/^/# /' "$tmp/base.log" | tail -n 20
 	exit 1
@@ -81,22 +103,25 @@ while IFS='@' read -r name file expr what; do
 	n=$((n + 1))
 	sed "$expr" "$shim/$file" > "$copy/$file"
 	if cmp -s "$shim/$file" "$copy/$file"; then
-		echo "not ok $n - $name: does not apply to $file (update tests/mutate.sh)"
+		echo "not ok $n shim/mutate/$name: does not apply to $file (update tests/mutate.sh)"
 		bad=$((bad + 1))
 	elif ! make -s $jobs -C "$copy" build/kvm-hv-relay build/unit-tests \
 		> "$tmp/log" 2>&1; then
-		echo "not ok $n - $name: does not build"
+		echo "not ok $n shim/mutate/$name: does not build"
 		sed 's/^/# /' "$tmp/log" | head -n 5
 		bad=$((bad + 1))
-	elif make -s -C "$copy" check > "$tmp/log" 2>&1; then
-		echo "not ok $n - $name survived: $what"
+	elif ! (cd "$copy" && build/unit-tests tests/fixtures) > "$tmp/log" 2>&1; then
+		echo "ok $n shim/mutate/$name: $what"
+		grep '^FAIL' "$tmp/log" | head -n 3 | sed 's/^FAIL /#   caught by: unit\//'
+	elif make -s -C "$copy" suite > "$tmp/log" 2>&1; then
+		echo "not ok $n shim/mutate/$name survived: $what"
 		bad=$((bad + 1))
 	else
-		echo "ok $n - $name: $what"
+		echo "ok $n shim/mutate/$name: $what"
 		grep '^not ok' "$tmp/log" | head -n 3 | sed 's/^/#   caught by: /'
 	fi
 	# A fresh copy (new mtime) so that make rebuilds from the real source.
 	cp "$shim/$file" "$copy/$file"
 done < "$tmp/list"
-echo "$((n - bad)) caught, $bad survived or broken"
+echo "# $((n - bad)) caught, $bad survived or broken"
 [ "$bad" -eq 0 ]
