@@ -77,8 +77,9 @@ int hvr_cpuid_build(const struct hvr_config *cfg, struct kvm_cpuid_entry2 *ent,
 
 	/*
 	 * No enlightenment, no Hyper-V: the guest keeps seeing plain KVM.
-	 * enforce_cpuid is KVM's business, not something the guest sees, and a
-	 * spinlock count of "never notify" tells the guest nothing: QEMU's
+	 * Quiet rows (enforce_cpuid, no_nonarch_coresharing) are not
+	 * enlightenments, and a spinlock count of "never notify" tells the
+	 * guest nothing: QEMU's
 	 * hyperv_enabled() (target/i386/kvm/kvm.c) likewise wants a hv-* feature
 	 * or hv-spinlocks other than 0xffffffff before it shows "Microsoft Hv".
 	 */
@@ -94,8 +95,13 @@ int hvr_cpuid_build(const struct hvr_config *cfg, struct kvm_cpuid_entry2 *ent,
 	for (i = 0; i <= HV_CPUID_NESTED_FEATURES - HV_CPUID_VENDOR_AND_MAX_FUNCTIONS; i++)
 		ent[i].function = HV_CPUID_VENDOR_AND_MAX_FUNCTIONS + i;
 
+	/*
+	 * A guest that honours the max leaf must reach the debugger's leaves;
+	 * QEMU's hv-syndbg and KVM's own KVM_GET_SUPPORTED_HV_CPUID both name
+	 * 0x40000082 here.
+	 */
 	e = &ent[0];
-	e->eax = HV_CPUID_NESTED_FEATURES;
+	e->eax = HAS(cfg, SYNDBG) ? HV_CPUID_SYNDBG_PLATFORM_CAPS : HV_CPUID_NESTED_FEATURES;
 	sig(e, "Microsoft Hv");
 
 	memcpy(&ent[1].eax, "Hv#1", 4);
@@ -127,8 +133,8 @@ int hvr_cpuid_build(const struct hvr_config *cfg, struct kvm_cpuid_entry2 *ent,
 
 	if (HAS(cfg, SYNDBG)) {
 		e = &ent[11];
+		/* EAX zero, as QEMU and KVM's own answer have it. */
 		e->function = HV_CPUID_SYNDBG_VENDOR_AND_MAX;
-		e->eax = HV_CPUID_SYNDBG_PLATFORM_CAPS;
 		sig(e, "Microsoft VS");
 		e = &ent[12];
 		e->function = HV_CPUID_SYNDBG_INTERFACE;

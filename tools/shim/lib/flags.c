@@ -214,8 +214,14 @@ const struct hvr_flag_row hvr_flag_rows[HVR_NR_FLAGS] = {
 		.quiet = true,
 		.kvm_cap = KVM_CAP_HYPERV_ENFORCE_CPUID,
 	},
+	/*
+	 * A statement about the host's SMT, not an enlightenment: QEMU's
+	 * hyperv_enabled() does not count hv-no-nonarch-coresharing either, so
+	 * on its own it leaves the guest plain KVM.
+	 */
 	[HVR_NO_NONARCH_CORESHARING] = {
 		.name = "no_nonarch_coresharing",
+		.quiet = true,
 		.host = { BITS(ENLIGHTENMENT_INFO, EAX, HV_NO_NON_ARCH_CORE_SHARING) },
 		.host_what = "0x40000004 EAX bit 18, no non-architectural core sharing (SMT off)",
 		.guest = { BITS(ENLIGHTENMENT_INFO, EAX, HV_NO_NON_ARCH_CORE_SHARING) },

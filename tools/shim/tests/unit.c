@@ -767,6 +767,9 @@ static void test_build_misc(void)
 	EXPECT(hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL) == 0);
 	EXPECT(!resolve("intel", "none+enforce_cpuid", true, &c));
 	EXPECT(hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL) == 0);
+	/* QEMU's hyperv_enabled() does not count hv-no-nonarch-coresharing. */
+	EXPECT(!resolve("intel", "none+no_nonarch_coresharing+enforce_cpuid", true, &c));
+	EXPECT(hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL) == 0);
 	report("build/none-means-no-hyperv");
 
 	EXPECT(!resolve("intel", "default+relaxed+syndbg", false, &c));
@@ -774,6 +777,12 @@ static void test_build_misc(void)
 	EXPECT(n == 14);
 	EXPECT(n == 14 && e[11].function == 0x40000080 && e[13].function == 0x40000082);
 	EXPECT(n == 14 && !memcmp(&e[12].eax, "VS#1", 4) && e[13].eax == 2);
+	/*
+	 * The max leaf reaches 0x40000082 and 0x40000080 EAX is zero, as QEMU
+	 * 7.2's hv-syndbg and KVM's KVM_GET_SUPPORTED_HV_CPUID (the fixtures)
+	 * both give them.
+	 */
+	EXPECT(n == 14 && e[0].eax == 0x40000082 && e[11].eax == 0);
 	report("build/syndbg-leaves");
 
 	EXPECT(hvr_cpuid_build(&c, e, 13, &err) == -ENOSPC);
