@@ -69,6 +69,10 @@ nested-hint-flat@lib/flags.c@/\[HVR_NESTED_HINT\] = {/,/^\t},/{/\.context = HVR_
 crash-host-bit@lib/flags.c@/\[HVR_CRASH\] = {/,/^\t},/{/\.host =/,/}/s/HV_GUEST_CRASH_REGS_AVAILABLE/HV_DEBUG_REGS_AVAILABLE/}@crash asks the host for the debug MSRs
 tlbflush-ext-guest-bit@lib/flags.c@/\[HVR_TLBFLUSH_EXT\] = {/,/^\t},/{/\.guest/,/}/s/HV_EXTENDED_GVA_RANGES_FOR_FLUSH/HV_FAST_HYPERCALL_OUTPUT_AVAILABLE/}@tlbflush_ext shows the guest EDX bit 15, not 14
 syndbg-guest-debug-regs@lib/flags.c@/\[HVR_SYNDBG\] = {/,/^\t},/{/\.guest/,/}/s/BITS(FEATURES, EDX, HV_DEBUG_REGS_AVAILABLE)/BITS(FEATURES, EDX, 0)/}@syndbg without DebugRegsAvailable
+ipi-no-ex-masks@lib/flags.c@/\[HVR_IPI\] = {/,/^\t},/{/\.guest/,/}/s/HV_USE_SYNTHETIC_CLUSTER_IPI | HV_USE_EX_PROCESSOR_MASKS/HV_USE_SYNTHETIC_CLUSTER_IPI/}@ipi without ex processor masks
+crash-guest-bit@lib/flags.c@/\[HVR_CRASH\] = {/,/^\t},/{/\.guest/,/}/s/HV_GUEST_CRASH_REGS_AVAILABLE/HV_DEBUG_REGS_AVAILABLE/}@crash shows the guest the debug MSRs, not the crash MSRs
+no-nonarch-shown@lib/flags.c@/\[HVR_NO_NONARCH_CORESHARING\] = {/,/^\t},/{/\.quiet = true,/d}@no_nonarch_coresharing alone shows the guest Hyper-V, which QEMU does not
+syndbg-max-leaf@lib/cpuid.c@s/HAS(cfg, SYNDBG) ? HV_CPUID_SYNDBG_PLATFORM_CAPS : HV_CPUID_NESTED_FEATURES/HV_CPUID_NESTED_FEATURES/@with syndbg the max leaf stops short of the debugger leaves
 help-unknown@cli/main.c@s/return false;/return true;/@help on an unknown topic succeeds
 EOF
 }
