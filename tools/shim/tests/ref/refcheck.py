@@ -36,6 +36,7 @@ name one of the lane's cells.
 import fnmatch
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -319,6 +320,59 @@ def shim_flag_names(cli):
     return names
 
 
+DOC_SECTION = "Differences from QEMU and OpenVMM"
+
+
+def doc_rows(path):
+    """The rows of DOC_SECTION's list-tables in shim.rst, each a list of cells."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    start = lines.index(DOC_SECTION)
+    rows, row = [], None
+    for line in lines[start + 2:]:
+        if line.startswith("==="):
+            break               # the next section's underline
+        if line.startswith("   * - "):
+            row = [line[7:]]
+            rows.append(row)
+        elif row is not None and line.startswith("     - "):
+            row.append(line[7:])
+        elif row is not None and line.startswith("       "):
+            row[-1] += " " + line.strip()
+        elif not line.strip():
+            row = None
+    return [r for r in rows if r[0] != "Where"]
+
+
+def check_doc_table(path, entries):
+    """shim.rst's difference tables against differences.list, both ways."""
+    diag = []
+    listed = {}
+    for e in entries:
+        listed.setdefault((e.ref, e.key.lower()), set()).add(e.kind)
+    seen = set()
+    for row in doc_rows(path):
+        if len(row) != 5:
+            diag.append("shim.rst row %r: %d cells, want 5 (the last names its "
+                        "differences.list entries)" % (row[0], len(row)))
+            continue
+        keys = re.findall(r"``(qemu|openvmm|e2e) ([^`]+)``", row[4])
+        if not keys:
+            diag.append("shim.rst row %r names no differences.list entry" % row[0])
+        for ref, key in keys:
+            k = (ref, key.lower())
+            seen.add(k)
+            if k not in listed:
+                diag.append("shim.rst row %r: %s %s is not in differences.list" % (row[0], ref, key))
+            elif listed[k] != {row[2].strip()}:
+                diag.append("shim.rst row %r: kind %s, differences.list says %s"
+                            % (row[0], row[2].strip(), "/".join(sorted(listed[k]))))
+    for ref, key in sorted(set(listed) - seen):
+        diag.append("differences.list %s %s has no row in shim.rst's %r tables"
+                    % (ref, key, DOC_SECTION))
+    return diag
+
+
 def main(argv):
     if len(argv) < 2:
         print("usage: refcheck.py CLI [FIXTURE-DIR [ALLOW-LIST]]", file=sys.stderr)
@@ -331,6 +385,14 @@ def main(argv):
 
     entries, errors = load_allow_list(allow)
     tap.result(not errors, "allow-list-syntax", errors)
+
+    # Documentation/shim.rst's tables and the list cannot drift apart.
+    doc = os.path.join(here, "..", "..", "..", "..", "Documentation", "shim.rst")
+    try:
+        diag = check_doc_table(doc, entries)
+    except (OSError, ValueError) as e:
+        diag = ["%s: %s" % (type(e).__name__, e)]
+    tap.result(not diag, "doc-table", diag)
 
     # The model against the measurement, before it judges anything else.
     flags = set(MEASURED_SPEC.split("+")[1:])
