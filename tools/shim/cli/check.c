@@ -131,7 +131,7 @@ static int check_module(struct ctx *c)
 static int check_nested(struct ctx *c)
 {
 	const char *mod;
-	char path[128], val[16];
+	char path[256], val[16];
 
 	if (exists(c, "/sys/module/kvm_intel")) {
 		mod = "kvm_intel";
@@ -140,8 +140,23 @@ static int check_nested(struct ctx *c)
 		mod = "kvm_amd";
 		c->vendor = HVR_VENDOR_AMD;
 	} else {
+		char seen[256];
+
+		/* Name the module this CPU needs, so that the fix is one modprobe away. */
 		c->vendor = c->root[0] ? HVR_VENDOR_UNKNOWN : hvr_cpu_vendor();
-		return item(c, false, "nested", "neither kvm_intel nor kvm_amd is loaded");
+		if (c->vendor == HVR_VENDOR_INTEL || c->vendor == HVR_VENDOR_AMD) {
+			mod = c->vendor == HVR_VENDOR_INTEL ? "kvm_intel" : "kvm_amd";
+			path_of(c, "/sys/module/", path, sizeof(path));
+			return item(c, false, "nested",
+				    "%s is not loaded (no %s%s), and this is an %s CPU: modprobe %s nested=1",
+				    mod, path, mod, c->vendor == HVR_VENDOR_INTEL ? "Intel" : "AMD",
+				    mod);
+		}
+		path_of(c, "/sys/module/kvm_intel", seen, sizeof(seen));
+		path_of(c, "/sys/module/kvm_amd", path, sizeof(path));
+		return item(c, false, "nested",
+			    "neither kvm_intel nor kvm_amd is loaded (looked for %s and %s)", seen,
+			    path);
 	}
 	snprintf(path, sizeof(path), "/sys/module/%s/parameters/nested", mod);
 	if (read_line(c, path, val, sizeof(val)))

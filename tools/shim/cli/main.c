@@ -32,7 +32,8 @@ static const char help_intro[] =
 "                     CPU profiles: what a host offers, whether a host runs\n"
 "                     one, and the greatest one a cluster's hosts all run\n"
 "  help [COMMAND]     this text, or one command's\n"
-"  --version          the version of this program\n"
+"  version, --version, -V\n"
+"                     the version of this program\n"
 "\n"
 "Run '" PROG " help COMMAND' or '" PROG " COMMAND --help' for details.\n"
 "The manual page kvm-hv-relay(1) has all of it in one place.\n";
@@ -376,7 +377,8 @@ int main(int argc, char **argv)
 		print_help(NULL);
 		return 0;
 	}
-	if (!strcmp(cmd, "--version")) {
+	/* The spellings other tools have taught users. */
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
 		printf(PROG " %s\n", HVR_VERSION);
 		return 0;
 	}

@@ -359,7 +359,8 @@ static int load_vcpu_host(bool irqchip, struct hvr_host *host)
 
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0)
-		return fail("/dev/kvm: %s", strerror(errno));
+		return fail("/dev/kvm: %s (use --host-cpuid FILE to resolve without KVM)",
+			    strerror(errno));
 	ret = vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	if (ret >= 0 && irqchip) {
 		what = "KVM_CREATE_IRQCHIP";

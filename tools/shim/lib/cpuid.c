@@ -29,118 +29,43 @@ static void sig(struct kvm_cpuid_entry2 *e, const char s[12])
 	memcpy(&e->edx, s + 8, 4);
 }
 
-static uint32_t features_eax(const struct hvr_config *cfg)
+/*
+ * ent[] holds 0x40000000..0x4000000A in order, so a row's leaf is its index
+ * (unit test flags/table-shape keeps every row's guest bits inside that).
+ */
+static void guest_bits(const struct hvr_config *cfg, struct kvm_cpuid_entry2 *ent)
 {
-	/* The hypercall page is how every enlightened guest talks to us. */
-	uint32_t v = HV_ACCESS_HYPERCALL_MSRS;
+	unsigned int i;
+	int f;
 
-	if (HAS(cfg, RUNTIME))
-		v |= HV_ACCESS_VP_RUNTIME_REG;
-	if (HAS(cfg, TIME))
-		v |= HV_ACCESS_PARTITION_REFERENCE_COUNTER | HV_ACCESS_PARTITION_REFERENCE_TSC;
-	if (HAS(cfg, SYNIC))
-		v |= HV_ACCESS_SYNIC_REGS;
-	if (HAS(cfg, STIMER))
-		v |= HV_ACCESS_SYNTHETIC_TIMER_REGS;
-	/* Without the APIC MSRs vmbus.sys takes the GHCB path and bugchecks 0x7E. */
-	if (HAS(cfg, VAPIC))
-		v |= HV_ACCESS_INTR_CTRL_REGS;
-	if (HAS(cfg, VPINDEX))
-		v |= HV_ACCESS_VP_INDEX;
-	if (HAS(cfg, RESET))
-		v |= HV_ACCESS_RESET_REG;
-	if (HAS(cfg, FREQUENCIES))
-		v |= HV_ACCESS_FREQUENCY_REGS;
-	if (HAS(cfg, REENLIGHTENMENT))
-		v |= HV_ACCESS_REENLIGHTENMENT_CONTROLS;
-	return v;
+	for (f = 0; f < HVR_NR_FLAGS; f++) {
+		const struct hvr_flag_row *row = &hvr_flag_rows[f];
+
+		if (!(cfg->flags & HVR_FLAG(f)))
+			continue;
+		for (i = 0; i < ARRAY_SIZE(row->guest); i++) {
+			const struct hvr_cpuid_bits *b = &row->guest[i];
+			struct kvm_cpuid_entry2 *e;
+
+			if (!b->mask)
+				continue;
+			e = &ent[b->function - HV_CPUID_VENDOR_AND_MAX_FUNCTIONS];
+			hvr_reg_set(e, b->reg, hvr_reg_get(e, b->reg) | b->mask);
+		}
+	}
 }
 
-static uint32_t features_ebx(const struct hvr_config *cfg)
+/* Flags that show the guest nothing by themselves. */
+static uint64_t quiet_flags(void)
 {
-	uint32_t v = 0;
+	uint64_t m = 0;
+	int f;
 
-	/*
-	 * vmbus posts messages and signals events, the two calls the relay
-	 * forwards; QEMU grants exactly these with hv-synic.  Not CreatePort or
-	 * ConnectPort: KVM implements neither hypercall and its
-	 * KVM_GET_SUPPORTED_HV_CPUID does not offer them.  Never
-	 * CreatePartitions, AccessMemoryPool or StartVirtualProcessor either:
-	 * those would make the root manage partitions that KVM does not have.
-	 */
-	if (HAS(cfg, SYNIC))
-		v |= HV_POST_MESSAGES | HV_SIGNAL_EVENTS;
-	if (HAS(cfg, SYNDBG))
-		v |= HV_DEBUGGING;
-	return v;
-}
-
-static uint32_t features_edx(const struct hvr_config *cfg)
-{
-	/*
-	 * A hint, not something KVM has to implement: QEMU always sets it,
-	 * since Windows wants it before it hot-adds CPUs.
-	 */
-	uint32_t v = HV_CPU_DYNAMIC_PARTITIONING_AVAILABLE;
-
-	if (HAS(cfg, XMM_INPUT))
-		v |= HV_XMM_REGISTERS_FOR_FAST_HYPERCALL;
-	if (HAS(cfg, FREQUENCIES))
-		v |= HV_FREQUENCY_REGS_AVAILABLE;
-	if (HAS(cfg, CRASH))
-		v |= HV_GUEST_CRASH_REGS_AVAILABLE;
-	if (HAS(cfg, SYNDBG))
-		v |= HV_DEBUG_REGS_AVAILABLE;
-	if (HAS(cfg, TLBFLUSH_EXT))
-		v |= HV_EXTENDED_GVA_RANGES_FOR_FLUSH;
-	if (HAS(cfg, STIMER_DIRECT))
-		v |= HV_DIRECT_SYNTHETIC_TIMERS;
-	return v;
-}
-
-static uint32_t recommendations(const struct hvr_config *cfg)
-{
-	uint32_t v = 0;
-
-	if (HAS(cfg, RELAXED))
-		v |= HV_USE_RELAXED_TIMING;
-	if (HAS(cfg, VAPIC))
-		v |= HV_USE_APIC_MSRS;
-	/*
-	 * Remote flushes only: with EPT or NPT a local INVLPG does not exit, the
-	 * hypercall would.  Neither QEMU nor KVM's own leaves recommend it.
-	 */
-	if (HAS(cfg, TLBFLUSH))
-		v |= HV_USE_HYPERCALL_FOR_REMOTE_FLUSH | HV_USE_EX_PROCESSOR_MASKS;
-	if (HAS(cfg, IPI))
-		v |= HV_USE_SYNTHETIC_CLUSTER_IPI | HV_USE_EX_PROCESSOR_MASKS;
-	if (HAS(cfg, AVIC))
-		v |= HV_DEPRECATE_AUTO_EOI;
-	if (HAS(cfg, EVMCS))
-		v |= HV_USE_VMCS_ENLIGHTENMENTS;
-	/*
-	 * A flag of its own, not "any nested spec": Linux reads the bit as
-	 * HV_X64_HYPERV_NESTED and moves its SynIC to the HV_X64_MSR_NESTED_*
-	 * MSRs, which KVM does not emulate, so a Linux L1 would lose vmbus.
-	 */
-	if (HAS(cfg, NESTED_HINT))
-		v |= HV_NESTED;
-	if (HAS(cfg, NO_NONARCH_CORESHARING))
-		v |= HV_NO_NON_ARCH_CORE_SHARING;
-	return v;
-}
-
-static uint32_t nested_features(const struct hvr_config *cfg)
-{
-	uint32_t v = 0;
-
-	if (HAS(cfg, EVMCS))
-		v |= cfg->evmcs_version & HV_ENLIGHTENED_VMCS_VERSION_MASK;
-	if (HAS(cfg, TLBFLUSH_DIRECT))
-		v |= HV_NESTED_DIRECT_FLUSH;
-	if (HAS(cfg, EMSR_BITMAP))
-		v |= HV_NESTED_ENLIGHTENED_MSR_BITMAP;
-	return v;
+	for (f = 0; f < HVR_NR_FLAGS; f++) {
+		if (hvr_flag_rows[f].quiet)
+			m |= HVR_FLAG(f);
+	}
+	return m;
 }
 
 int hvr_cpuid_build(const struct hvr_config *cfg, struct kvm_cpuid_entry2 *ent,
@@ -152,12 +77,13 @@ int hvr_cpuid_build(const struct hvr_config *cfg, struct kvm_cpuid_entry2 *ent,
 
 	/*
 	 * No enlightenment, no Hyper-V: the guest keeps seeing plain KVM.
-	 * enforce_cpuid is KVM's business, not something the guest sees, and a
-	 * spinlock count of "never notify" tells the guest nothing: QEMU's
+	 * Quiet rows (enforce_cpuid, no_nonarch_coresharing) are not
+	 * enlightenments, and a spinlock count of "never notify" tells the
+	 * guest nothing: QEMU's
 	 * hyperv_enabled() (target/i386/kvm/kvm.c) likewise wants a hv-* feature
 	 * or hv-spinlocks other than 0xffffffff before it shows "Microsoft Hv".
 	 */
-	if (!(cfg->flags & ~(F(ENFORCE_CPUID) | F(SPINLOCKS))) &&
+	if (!(cfg->flags & ~quiet_flags()) &&
 	    !(HAS(cfg, SPINLOCKS) && cfg->spin_count != HVR_SPIN_NEVER_NOTIFY))
 		return 0;
 	if (HAS(cfg, SYNDBG))
@@ -169,8 +95,13 @@ int hvr_cpuid_build(const struct hvr_config *cfg, struct kvm_cpuid_entry2 *ent,
 	for (i = 0; i <= HV_CPUID_NESTED_FEATURES - HV_CPUID_VENDOR_AND_MAX_FUNCTIONS; i++)
 		ent[i].function = HV_CPUID_VENDOR_AND_MAX_FUNCTIONS + i;
 
+	/*
+	 * A guest that honours the max leaf must reach the debugger's leaves;
+	 * QEMU's hv-syndbg and KVM's own KVM_GET_SUPPORTED_HV_CPUID both name
+	 * 0x40000082 here.
+	 */
 	e = &ent[0];
-	e->eax = HV_CPUID_NESTED_FEATURES;
+	e->eax = HAS(cfg, SYNDBG) ? HV_CPUID_SYNDBG_PLATFORM_CAPS : HV_CPUID_NESTED_FEATURES;
 	sig(e, "Microsoft Hv");
 
 	memcpy(&ent[1].eax, "Hv#1", 4);
@@ -178,26 +109,32 @@ int hvr_cpuid_build(const struct hvr_config *cfg, struct kvm_cpuid_entry2 *ent,
 	ent[2].eax = HV_VERSION_BUILD;
 	ent[2].ebx = HV_VERSION_MAJOR << 16 | HV_VERSION_MINOR;
 
-	e = &ent[3];
-	e->eax = features_eax(cfg);
-	e->ebx = features_ebx(cfg);
-	e->edx = features_edx(cfg);
+	guest_bits(cfg, ent);
 
-	e = &ent[4];
-	e->eax = recommendations(cfg);
-	e->ebx = cfg->spin_count;
+	e = &ent[3];
+	/* The hypercall page is how every enlightened guest talks to us. */
+	e->eax |= HV_ACCESS_HYPERCALL_MSRS;
+	/*
+	 * A hint, not something KVM has to implement: QEMU always sets it,
+	 * since Windows wants it before it hot-adds CPUs.
+	 */
+	e->edx |= HV_CPU_DYNAMIC_PARTITIONING_AVAILABLE;
+
+	ent[4].ebx = cfg->spin_count;
 
 	/* A 2016-era Hyper-V's logical processor limit, as KVM reports it too. */
 	ent[5].eax = cfg->max_vps;
 	ent[5].ebx = 64;
 
-	ent[HV_CPUID_NESTED_FEATURES - HV_CPUID_VENDOR_AND_MAX_FUNCTIONS].eax =
-		nested_features(cfg);
+	/* The version the capability returned, which the host leaf need not know. */
+	if (HAS(cfg, EVMCS))
+		ent[HV_CPUID_NESTED_FEATURES - HV_CPUID_VENDOR_AND_MAX_FUNCTIONS].eax |=
+			cfg->evmcs_version & HV_ENLIGHTENED_VMCS_VERSION_MASK;
 
 	if (HAS(cfg, SYNDBG)) {
 		e = &ent[11];
+		/* EAX zero, as QEMU and KVM's own answer have it. */
 		e->function = HV_CPUID_SYNDBG_VENDOR_AND_MAX;
-		e->eax = HV_CPUID_SYNDBG_PLATFORM_CAPS;
 		sig(e, "Microsoft VS");
 		e = &ent[12];
 		e->function = HV_CPUID_SYNDBG_INTERFACE;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * What the host's KVM offers: KVM_GET_SUPPORTED_HV_CPUID, live or from a
- * fixture file, and which of its bits back which enlightenment.
+ * fixture file, and whether it backs an enlightenment (its row's host bits,
+ * flags.c).
  */
 #include <cpuid.h>
 #include <ctype.h>
@@ -15,99 +16,6 @@
 #include "internal.h"
 #include "tlfs.h"
 
-struct host_req {
-	uint32_t function;
-	enum hvr_reg reg;
-	uint32_t mask;
-	bool any;		/* any bit of @mask will do, rather than all */
-};
-
-struct flag_host {
-	struct host_req req[2];
-	const char *what;	/* the same, for error messages */
-};
-
-#define REQ(fn, r, m)	{ .function = (fn), .reg = (r), .mask = (m) }
-
-static const struct flag_host flag_host[HVR_NR_FLAGS] = {
-	[HVR_RELAXED] = {
-		{ REQ(HV_CPUID_ENLIGHTENMENT_INFO, HVR_EAX, HV_USE_RELAXED_TIMING) },
-		"0x40000004 EAX bit 5, relaxed timing" },
-	[HVR_VAPIC] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EAX, HV_ACCESS_INTR_CTRL_REGS) },
-		"0x40000003 EAX bit 4, APIC MSRs" },
-	[HVR_VPINDEX] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EAX, HV_ACCESS_VP_INDEX) },
-		"0x40000003 EAX bit 6, VP index MSR" },
-	[HVR_RUNTIME] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EAX, HV_ACCESS_VP_RUNTIME_REG) },
-		"0x40000003 EAX bit 0, VP runtime MSR" },
-	[HVR_CRASH] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EDX, HV_GUEST_CRASH_REGS_AVAILABLE) },
-		"0x40000003 EDX bit 10, guest crash MSRs" },
-	[HVR_TIME] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EAX,
-		      HV_ACCESS_PARTITION_REFERENCE_COUNTER | HV_ACCESS_PARTITION_REFERENCE_TSC) },
-		"0x40000003 EAX bits 1 and 9, reference counter and TSC page" },
-	[HVR_SYNIC] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EAX, HV_ACCESS_SYNIC_REGS) },
-		"0x40000003 EAX bit 2, SynIC MSRs" },
-	[HVR_STIMER] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EAX, HV_ACCESS_SYNTHETIC_TIMER_REGS) },
-		"0x40000003 EAX bit 3, synthetic timer MSRs" },
-	[HVR_STIMER_DIRECT] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EDX, HV_DIRECT_SYNTHETIC_TIMERS) },
-		"0x40000003 EDX bit 19, direct synthetic timers" },
-	/* The guest is told to use ex processor masks with it, so the host must offer them. */
-	[HVR_TLBFLUSH] = {
-		{ REQ(HV_CPUID_ENLIGHTENMENT_INFO, HVR_EAX,
-		      HV_USE_HYPERCALL_FOR_REMOTE_FLUSH | HV_USE_EX_PROCESSOR_MASKS) },
-		"0x40000004 EAX bits 2 and 11, remote flush hypercalls" },
-	[HVR_TLBFLUSH_EXT] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EDX, HV_EXTENDED_GVA_RANGES_FOR_FLUSH) },
-		"0x40000003 EDX bit 14, extended GVA ranges for flush" },
-	[HVR_TLBFLUSH_DIRECT] = {
-		{ REQ(HV_CPUID_NESTED_FEATURES, HVR_EAX, HV_NESTED_DIRECT_FLUSH) },
-		"0x4000000A EAX bit 17, direct flush" },
-	[HVR_IPI] = {
-		{ REQ(HV_CPUID_ENLIGHTENMENT_INFO, HVR_EAX,
-		      HV_USE_SYNTHETIC_CLUSTER_IPI | HV_USE_EX_PROCESSOR_MASKS) },
-		"0x40000004 EAX bits 10 and 11, synthetic cluster IPI" },
-	[HVR_RESET] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EAX, HV_ACCESS_RESET_REG) },
-		"0x40000003 EAX bit 7, reset MSR" },
-	[HVR_FREQUENCIES] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EAX, HV_ACCESS_FREQUENCY_REGS),
-		  REQ(HV_CPUID_FEATURES, HVR_EDX, HV_FREQUENCY_REGS_AVAILABLE) },
-		"0x40000003 EAX bit 11 and EDX bit 8, frequency MSRs" },
-	[HVR_REENLIGHTENMENT] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EAX, HV_ACCESS_REENLIGHTENMENT_CONTROLS) },
-		"0x40000003 EAX bit 13, reenlightenment controls" },
-	/* KVM reports both or neither; QEMU asks for the recommendation. */
-	[HVR_EVMCS] = {
-		{ { .function = HV_CPUID_NESTED_FEATURES, .reg = HVR_EAX,
-		    .mask = HV_ENLIGHTENED_VMCS_VERSION_MASK, .any = true },
-		  REQ(HV_CPUID_ENLIGHTENMENT_INFO, HVR_EAX, HV_USE_VMCS_ENLIGHTENMENTS) },
-		"0x4000000A EAX bits 0-15, eVMCS version, and 0x40000004 EAX bit 14; kvm_intel nested=1?" },
-	[HVR_EMSR_BITMAP] = {
-		{ REQ(HV_CPUID_NESTED_FEATURES, HVR_EAX, HV_NESTED_ENLIGHTENED_MSR_BITMAP) },
-		"0x4000000A EAX bit 19, enlightened MSR bitmap" },
-	[HVR_AVIC] = {
-		{ REQ(HV_CPUID_ENLIGHTENMENT_INFO, HVR_EAX, HV_DEPRECATE_AUTO_EOI) },
-		"0x40000004 EAX bit 9, AutoEOI deprecation" },
-	[HVR_XMM_INPUT] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EDX, HV_XMM_REGISTERS_FOR_FAST_HYPERCALL) },
-		"0x40000003 EDX bit 4, XMM fast hypercall input" },
-	/* QEMU asks for the debug MSRs; the guest is also shown 0x40000082. */
-	[HVR_SYNDBG] = {
-		{ REQ(HV_CPUID_FEATURES, HVR_EDX, HV_DEBUG_REGS_AVAILABLE),
-		  REQ(HV_CPUID_SYNDBG_PLATFORM_CAPS, HVR_EAX, HV_SYNDBG_ALLOW_KERNEL_DEBUGGING) },
-		"0x40000003 EDX bit 11 and 0x40000082 EAX bit 1, synthetic debugger" },
-	[HVR_NO_NONARCH_CORESHARING] = {
-		{ REQ(HV_CPUID_ENLIGHTENMENT_INFO, HVR_EAX, HV_NO_NON_ARCH_CORE_SHARING) },
-		"0x40000004 EAX bit 18, no non-architectural core sharing (SMT off)" },
-};
-
 const struct kvm_cpuid_entry2 *hvr_host_leaf(const struct hvr_host *host, uint32_t function)
 {
 	unsigned int i;
@@ -119,7 +27,7 @@ const struct kvm_cpuid_entry2 *hvr_host_leaf(const struct hvr_host *host, uint32
 	return NULL;
 }
 
-static bool req_met(const struct hvr_host *host, const struct host_req *r)
+static bool req_met(const struct hvr_host *host, const struct hvr_cpuid_bits *r)
 {
 	const struct kvm_cpuid_entry2 *e;
 	uint32_t v;
@@ -135,19 +43,23 @@ static bool req_met(const struct hvr_host *host, const struct host_req *r)
 
 bool hvr_host_offers(const struct hvr_host *host, enum hvr_flag flag)
 {
-	const struct flag_host *fh;
+	const struct hvr_flag_row *row = hvr_flag_row(flag);
+	unsigned int i;
 
-	if ((unsigned int)flag >= HVR_NR_FLAGS)
+	if (!row)
 		return false;
-	fh = &flag_host[flag];
-	return req_met(host, &fh->req[0]) && req_met(host, &fh->req[1]);
+	for (i = 0; i < ARRAY_SIZE(row->host); i++) {
+		if (!req_met(host, &row->host[i]))
+			return false;
+	}
+	return true;
 }
 
 const char *hvr_host_requirement(enum hvr_flag flag)
 {
-	const char *w = (unsigned int)flag < HVR_NR_FLAGS ? flag_host[flag].what : NULL;
+	const struct hvr_flag_row *row = hvr_flag_row(flag);
 
-	return w ? w : "nothing";
+	return row && row->host_what ? row->host_what : "nothing";
 }
 
 enum hvr_vendor hvr_cpu_vendor(void)

@@ -60,4 +60,49 @@ int hvr_parse_u64(const char *s, size_t len, uint64_t *out);
 /* Describe what the host must report for a flag, for error messages. */
 const char *hvr_host_requirement(enum hvr_flag flag);
 
+/* Bits of one CPUID register; on the host side, all of them or, with @any, one. */
+struct hvr_cpuid_bits {
+	uint32_t function;
+	enum hvr_reg reg;
+	uint32_t mask;
+	bool any;
+};
+
+/* A flag only a guest hypervisor looks at, and only hardware nesting makes one. */
+#define HVR_NEEDS_NESTED	0x1u
+/* A flag for a VMX interface. */
+#define HVR_NEEDS_INTEL		0x2u
+
+/**
+ * struct hvr_flag_row - everything about one enlightenment (lib/flags.c)
+ * @name: its spec name, QEMU's hv-* property with '-' turned to '_'
+ * @alias: OpenVMM's other spelling of it, or NULL
+ * @deps: HVR_FLAG() bits of what it needs, as QEMU documents it
+ * @context: HVR_NEEDS_NESTED, HVR_NEEDS_INTEL
+ * @host: what KVM_GET_SUPPORTED_HV_CPUID must report (empty masks: nothing)
+ * @host_what: the same in words, for messages
+ * @guest: the bits the guest is shown with it
+ * @kvm_cap: the per-vCPU capability enabled for it, or 0
+ * @quiet: on its own, it does not make the guest see Hyper-V
+ */
+struct hvr_flag_row {
+	const char *name;
+	const char *alias;
+	uint64_t deps;
+	unsigned int context;
+	struct hvr_cpuid_bits host[2];
+	const char *host_what;
+	struct hvr_cpuid_bits guest[2];
+	uint32_t kvm_cap;
+	bool quiet;
+};
+
+extern const struct hvr_flag_row hvr_flag_rows[HVR_NR_FLAGS];
+
+/* The row of @flag, or NULL when there is no such flag. */
+const struct hvr_flag_row *hvr_flag_row(int flag);
+
+/* HVR_FLAG() bits of the flags whose context has any of @context. */
+uint64_t hvr_flags_with(unsigned int context);
+
 #endif /* HVR_INTERNAL_H */

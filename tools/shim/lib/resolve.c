@@ -10,10 +10,6 @@
 #include "internal.h"
 #include "tlfs.h"
 
-/* Only a guest hypervisor looks at these, and only hardware nesting makes one. */
-#define NEEDS_NESTED	(HVR_FLAG(HVR_EVMCS) | HVR_FLAG(HVR_REENLIGHTENMENT) | \
-			 HVR_FLAG(HVR_NESTED_HINT))
-
 static int lowest(uint64_t mask)
 {
 	return __builtin_ctzll(mask);
@@ -29,15 +25,16 @@ static void drop(struct hvr_config *cfg, int f, enum hvr_drop why)
 static int check_context(const struct hvr_spec *spec, enum hvr_vendor vendor, bool nested,
 			 struct hvr_error *err)
 {
-	uint64_t bad = spec->set & NEEDS_NESTED;
+	uint64_t bad = spec->set & hvr_flags_with(HVR_NEEDS_NESTED);
 
 	if (bad && !nested)
 		return hvr_fail(err, -EINVAL,
 				"'%s' needs nested virtualisation, which this guest does not get",
 				hvr_flag_name(lowest(bad)));
-	if ((spec->set & HVR_FLAG(HVR_EVMCS)) && vendor != HVR_VENDOR_INTEL)
-		return hvr_fail(err, -EINVAL, "'evmcs' needs an Intel host (this one is %s)",
-				hvr_vendor_name(vendor));
+	bad = spec->set & hvr_flags_with(HVR_NEEDS_INTEL);
+	if (bad && vendor != HVR_VENDOR_INTEL)
+		return hvr_fail(err, -EINVAL, "'%s' needs an Intel host (this one is %s)",
+				hvr_flag_name(lowest(bad)), hvr_vendor_name(vendor));
 	return 0;
 }
 

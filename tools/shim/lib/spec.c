@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The enlightenment spec: "[preset][+token]...", as OpenVMM's hv=<spec>.
- * This file knows names, presets and dependencies; it does not know hosts.
+ * This file knows the syntax and the presets; what each flag is called and
+ * needs is its row in flags.c.
  */
 #include <errno.h>
 #include <string.h>
@@ -9,52 +10,6 @@
 #include "internal.h"
 
 #define F(x)	HVR_FLAG(HVR_##x)
-
-static const char *const flag_names[HVR_NR_FLAGS] = {
-	[HVR_RELAXED]			= "relaxed",
-	[HVR_VAPIC]			= "vapic",
-	[HVR_SPINLOCKS]			= "spinlocks",
-	[HVR_VPINDEX]			= "vpindex",
-	[HVR_RUNTIME]			= "runtime",
-	[HVR_CRASH]			= "crash",
-	[HVR_TIME]			= "time",
-	[HVR_SYNIC]			= "synic",
-	[HVR_STIMER]			= "stimer",
-	[HVR_STIMER_DIRECT]		= "stimer_direct",
-	[HVR_TLBFLUSH]			= "tlbflush",
-	[HVR_TLBFLUSH_EXT]		= "tlbflush_ext",
-	[HVR_TLBFLUSH_DIRECT]		= "tlbflush_direct",
-	[HVR_IPI]			= "ipi",
-	[HVR_RESET]			= "reset",
-	[HVR_FREQUENCIES]		= "frequencies",
-	[HVR_REENLIGHTENMENT]		= "reenlightenment",
-	[HVR_EVMCS]			= "evmcs",
-	[HVR_EMSR_BITMAP]		= "emsr_bitmap",
-	[HVR_AVIC]			= "avic",
-	[HVR_XMM_INPUT]			= "xmm_input",
-	[HVR_SYNDBG]			= "syndbg",
-	[HVR_ENFORCE_CPUID]		= "enforce_cpuid",
-	[HVR_NO_NONARCH_CORESHARING]	= "no_nonarch_coresharing",
-	[HVR_NESTED_HINT]		= "nested_hint",
-};
-
-/*
- * As QEMU's docs/system/i386/hyperv.rst states them.  tlbflush and ipi
- * target VPs by index, hence vpindex; evmcs's Intel-only and nesting
- * requirements are context, checked in hvr_resolve().
- */
-static const uint64_t flag_deps[HVR_NR_FLAGS] = {
-	[HVR_SYNIC]		= F(VPINDEX),
-	[HVR_STIMER]		= F(VPINDEX) | F(SYNIC) | F(TIME),
-	[HVR_STIMER_DIRECT]	= F(STIMER),
-	[HVR_EVMCS]		= F(VAPIC),
-	[HVR_TLBFLUSH]		= F(VPINDEX),
-	[HVR_TLBFLUSH_EXT]	= F(TLBFLUSH),
-	[HVR_TLBFLUSH_DIRECT]	= F(VAPIC),
-	[HVR_IPI]		= F(VPINDEX),
-	[HVR_SYNDBG]		= F(RELAXED) | F(TIME) | F(VAPIC) | F(VPINDEX) | F(SYNIC) |
-				  F(RUNTIME) | F(STIMER),
-};
 
 static const char *const preset_names[] = {
 	[HVR_PRESET_DEFAULT]	= "default",
@@ -95,22 +50,10 @@ static const char *const preset_names[] = {
 
 const char *hvr_flag_name(enum hvr_flag flag)
 {
-	if ((unsigned int)flag >= HVR_NR_FLAGS)
-		return NULL;
-	return flag_names[flag];
-}
+	const struct hvr_flag_row *row = hvr_flag_row(flag);
 
-/*
- * OpenVMM's hv= spec (PR #3743, HvEnlightenments::field_mut) also accepts
- * these spellings; its spec strings must mean the same here.
- */
-static const struct {
-	const char *name;
-	enum hvr_flag flag;
-} aliases[] = {
-	{ "vp_index",	HVR_VPINDEX },
-	{ "vp_runtime",	HVR_RUNTIME },
-};
+	return row ? row->name : NULL;
+}
 
 /*
  * OpenVMM names for things this library always grants along with another
@@ -137,12 +80,16 @@ static int lookup_n(const char *name, size_t len)
 	unsigned int i;
 
 	for (i = 0; i < HVR_NR_FLAGS; i++) {
-		if (same(flag_names[i], name, len))
+		if (same(hvr_flag_rows[i].name, name, len))
 			return (int)i;
 	}
-	for (i = 0; i < ARRAY_SIZE(aliases); i++) {
-		if (same(aliases[i].name, name, len))
-			return aliases[i].flag;
+	/*
+	 * OpenVMM's hv= spec (PR #3743, HvEnlightenments::field_mut) also
+	 * accepts these spellings; its spec strings must mean the same here.
+	 */
+	for (i = 0; i < HVR_NR_FLAGS; i++) {
+		if (hvr_flag_rows[i].alias && same(hvr_flag_rows[i].alias, name, len))
+			return (int)i;
 	}
 	return -ENOENT;
 }
@@ -204,9 +151,9 @@ uint64_t hvr_preset_flags(enum hvr_preset preset, enum hvr_vendor vendor, bool n
 
 uint64_t hvr_flag_deps(enum hvr_flag flag)
 {
-	if ((unsigned int)flag >= HVR_NR_FLAGS)
-		return 0;
-	return flag_deps[flag];
+	const struct hvr_flag_row *row = hvr_flag_row(flag);
+
+	return row ? row->deps : 0;
 }
 
 static int preset_lookup(const char *s, size_t len)

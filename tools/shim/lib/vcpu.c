@@ -58,6 +58,18 @@ int hvr_vcpu_enforce_cpuid(int vcpu_fd, bool on, struct hvr_error *err)
 	return 0;
 }
 
+/* Whether an enabled flag's row (flags.c) asks for @cap. */
+static bool wants_cap(const struct hvr_config *cfg, uint32_t cap)
+{
+	int f;
+
+	for (f = 0; f < HVR_NR_FLAGS; f++) {
+		if ((cfg->flags & HVR_FLAG(f)) && hvr_flag_rows[f].kvm_cap == cap)
+			return true;
+	}
+	return false;
+}
+
 int hvr_vcpu_setup(int vcpu_fd, struct hvr_config *cfg, const struct kvm_cpuid_entry2 *vmm,
 		   unsigned int nvmm, struct hvr_error *err)
 {
@@ -67,7 +79,7 @@ int hvr_vcpu_setup(int vcpu_fd, struct hvr_config *cfg, const struct kvm_cpuid_e
 	struct hvr_host vh;
 	int nhv, n, ret;
 
-	if (cfg->flags & HVR_FLAG(HVR_EVMCS)) {
+	if (wants_cap(cfg, KVM_CAP_HYPERV_ENLIGHTENED_VMCS)) {
 		uint16_t v;
 
 		ret = hvr_vcpu_enable_evmcs(vcpu_fd, &v, err);
@@ -78,12 +90,12 @@ int hvr_vcpu_setup(int vcpu_fd, struct hvr_config *cfg, const struct kvm_cpuid_e
 					"'evmcs': KVM reports no eVMCS version (is kvm_intel loaded with nested=1?)");
 		cfg->evmcs_version = v;
 	}
-	if (cfg->flags & HVR_FLAG(HVR_SYNIC)) {
+	if (wants_cap(cfg, KVM_CAP_HYPERV_SYNIC2)) {
 		ret = hvr_vcpu_enable_synic2(vcpu_fd, err);
 		if (ret)
 			return ret;
 	}
-	if (cfg->flags & HVR_FLAG(HVR_ENFORCE_CPUID)) {
+	if (wants_cap(cfg, KVM_CAP_HYPERV_ENFORCE_CPUID)) {
 		ret = hvr_vcpu_enforce_cpuid(vcpu_fd, true, err);
 		if (ret)
 			return ret;

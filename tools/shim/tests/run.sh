@@ -174,6 +174,18 @@ expect help-spec 0 "SPEC     := [PRESET]" "$cli" help spec
 # One version for the project: the module's RELAY_VERSION.
 version=$(awk -F'"' '/define RELAY_VERSION/ { print $2 }' "$here/../../../kvm_hv_relay.c")
 expect version 0 "kvm-hv-relay ${version:-?}" "$cli" --version
+expect version-word 0 "kvm-hv-relay ${version:-?}" "$cli" version
+expect version-short 0 "kvm-hv-relay ${version:-?}" "$cli" -V
+# Without /dev/kvm, both ways of asking KVM point at the way around it.
+if [ -e /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	skip cli/host-cpuid-no-kvm "/dev/kvm can be opened here"
+	skip cli/host-cpuid-vcpu-no-kvm "/dev/kvm can be opened here"
+else
+	expect host-cpuid-no-kvm 1 "(use --host-cpuid FILE to resolve without KVM)" \
+		"$cli" host-cpuid
+	expect host-cpuid-vcpu-no-kvm 1 "(use --host-cpuid FILE to resolve without KVM)" \
+		"$cli" host-cpuid --vcpu
+fi
 
 # Control bytes in user text are shown escaped, never sent to the terminal.
 expect show-spec-control 1 "spec 'windows+\x1b[2J': unknown enlightenment '\x1b[2J'" \
@@ -343,6 +355,13 @@ expect check-dev-kvm-fail 1 "fail  /dev/kvm  cannot open" "$cli" check --root "$
 expect check-relay-fail 1 "fail  relay     cannot ask" "$cli" check --root "$good"
 expect check-lockdown-ok 1 "ok    lockdown  lockdown none, not EFI" "$cli" check --root "$good"
 expect check-summary 1 "Not ready: 4 of 8 checks failed." "$cli" check --root "$good"
+
+# Neither vendor module: say where it looked (--root hides the CPU's vendor).
+none=$tmp/root-none
+mkdir -p "$none/proc/sys/kernel"
+expect check-no-vendor-module 1 \
+	"neither kvm_intel nor kvm_amd is loaded (looked for $none/sys/module/kvm_intel and $none/sys/module/kvm_amd)" \
+	"$cli" check --root "$none"
 
 bad=$tmp/root-bad
 mkdir -p "$bad/proc/sys/kernel" "$bad/sys/module/kvm_amd/parameters" \

@@ -17,6 +17,7 @@
 #include <linux/kvm_hv_relay.h>
 
 #include "hvrelay.h"
+#include "internal.h"
 #include "unit.h"
 
 #define F(x)		HVR_FLAG(HVR_##x)
@@ -259,6 +260,47 @@ static void test_parse_ok(void)
 	EXPECT(!hvr_spec_parse("none+spinlocks=0x1", &s, NULL));
 	EXPECT(s.spin_count == 1);
 	report("parse/spinlocks-any-u32-as-openvmm");
+}
+
+/*
+ * The flag table's shape, which the compiler cannot see: cpuid.c indexes
+ * leaves 0x40000003..0x4000000A by a row's guest bits, and a name or alias
+ * given twice would make the later row unreachable.
+ */
+static void test_flag_table(void)
+{
+	int f, g;
+
+	for (f = 0; f < HVR_NR_FLAGS; f++) {
+		const struct hvr_flag_row *r = &hvr_flag_rows[f];
+		unsigned int i;
+
+		if (!r->name) {
+			note("flag %d has no row", f);
+			continue;
+		}
+		for (i = 0; i < ARRAY_SIZE(r->guest); i++) {
+			if (r->guest[i].mask && (r->guest[i].function < 0x40000003u ||
+						 r->guest[i].function > 0x4000000au))
+				note("%s: guest bits in leaf 0x%08x", r->name, r->guest[i].function);
+		}
+		for (i = 0; i < ARRAY_SIZE(r->host); i++) {
+			if (r->host[i].mask && !r->host_what)
+				note("%s: host bits without words for them", r->name);
+		}
+		if (r->deps & (HVR_FLAG(f) | ~(HVR_FLAG(HVR_NR_FLAGS) - 1)))
+			note("%s: needs itself or no flag", r->name);
+		for (g = 0; g < f; g++) {
+			const struct hvr_flag_row *o = &hvr_flag_rows[g];
+
+			if (o->name && (!strcmp(o->name, r->name) ||
+					(r->alias && o->alias && !strcmp(o->alias, r->alias)) ||
+					(r->alias && !strcmp(o->name, r->alias)) ||
+					(o->alias && !strcmp(o->alias, r->name))))
+				note("%s and %s share a spelling", o->name, r->name);
+		}
+	}
+	report("flags/table-shape");
 }
 
 static void test_names(void)
@@ -725,6 +767,9 @@ static void test_build_misc(void)
 	EXPECT(hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL) == 0);
 	EXPECT(!resolve("intel", "none+enforce_cpuid", true, &c));
 	EXPECT(hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL) == 0);
+	/* QEMU's hyperv_enabled() does not count hv-no-nonarch-coresharing. */
+	EXPECT(!resolve("intel", "none+no_nonarch_coresharing+enforce_cpuid", true, &c));
+	EXPECT(hvr_cpuid_build(&c, e, ARRAY_SIZE(e), NULL) == 0);
 	report("build/none-means-no-hyperv");
 
 	EXPECT(!resolve("intel", "default+relaxed+syndbg", false, &c));
@@ -732,6 +777,12 @@ static void test_build_misc(void)
 	EXPECT(n == 14);
 	EXPECT(n == 14 && e[11].function == 0x40000080 && e[13].function == 0x40000082);
 	EXPECT(n == 14 && !memcmp(&e[12].eax, "VS#1", 4) && e[13].eax == 2);
+	/*
+	 * The max leaf reaches 0x40000082 and 0x40000080 EAX is zero, as QEMU
+	 * 7.2's hv-syndbg and KVM's KVM_GET_SUPPORTED_HV_CPUID (the fixtures)
+	 * both give them.
+	 */
+	EXPECT(n == 14 && e[0].eax == 0x40000082 && e[11].eax == 0);
 	report("build/syndbg-leaves");
 
 	EXPECT(hvr_cpuid_build(&c, e, 13, &err) == -ENOSPC);
@@ -1339,6 +1390,7 @@ int main(int argc, char **argv)
 	test_parse_errors();
 	test_parse_ok();
 	test_names();
+	test_flag_table();
 	test_presets();
 	test_resolve_errors();
 	test_resolve();

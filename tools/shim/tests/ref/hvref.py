@@ -140,6 +140,17 @@ def host_has(host, leaf, reg, mask):
     return row[reg] & mask == mask
 
 
+def qemu_requires(name):
+    """name and everything QEMU requires along with it, transitively."""
+    need, todo = set(), [name]
+    while todo:
+        n = todo.pop()
+        if n not in need:
+            need.add(n)
+            todo.extend(QEMU_DEPS.get(n, ()))
+    return need
+
+
 def qemu_check(flags, host):
     """Raise Refused as kvm_hyperv_expand_features() would, or return."""
     for name in sorted(flags - QEMU_NOT_FEATURES):
@@ -163,6 +174,9 @@ def qemu_leaves(flags, spin=SPIN_NEVER_NOTIFY, host=None, no_nonarch=False):
     identity.  Raises Refused when QEMU would not start.
     """
     flags = set(flags)
+    # In a flag set, the name stands for hv-no-nonarch-coresharing=on (its
+    # default is off); "auto" would copy the host's bit instead.
+    no_nonarch = no_nonarch or "no_nonarch_coresharing" in flags
     qemu_check(flags, host)
     features = flags - QEMU_NOT_FEATURES
     # hyperv_enabled(): a feature, or a spinlock count other than "never".
@@ -230,6 +244,8 @@ OPENVMM_WINDOWS_NESTED = OPENVMM_DEFAULT | {"relaxed", "tlbflush", "ipi", "evmcs
                                             "reenlightenment", "stimer_direct", "reset"}
 OPENVMM_WINDOWS_FLAT = OPENVMM_WINDOWS_NESTED - {"evmcs", "reenlightenment"}
 OPENVMM_ALIASES = {"vp_index": "vpindex", "vp_runtime": "runtime"}
+# apply_spec() refuses these without nested_virt (EvmcsWithoutNested).
+OPENVMM_NEEDS_NESTED = {"evmcs", "reenlightenment"}
 
 
 def openvmm_flags(spec, nested, host=None):
@@ -256,7 +272,7 @@ def openvmm_flags(spec, nested, host=None):
             on.add(name)
         else:
             on.discard(name)
-    if ("evmcs" in on or "reenlightenment" in on) and not nested:
+    if on & OPENVMM_NEEDS_NESTED and not nested:
         raise Refused("evmcs and reenlightenment need nested_virt")
     # adjust_for_host(): only stimer_direct is narrowed, pinned or not.
     if host is not None and "stimer_direct" in on and \

@@ -15,6 +15,16 @@ tests/fixtures/VENDOR-host.cpuid and compares:
 It does the same, against OpenVMM only, for the hv= examples OpenVMM's
 guide documents ("doc:SPEC:VENDOR-nested|flat" cases).
 
+Against QEMU only, so that no flag escapes the references because no
+preset turns it on:
+
+* "flag:NAME:VENDOR-nested|flat": every hv-* property the QEMU model
+  knows, on top of "none" with what QEMU requires along with it, handed to
+  QEMU as that set (not as the shim's enabled list).  Where QEMU would not
+  start on the fixture's host, or OpenVMM refuses the flag without nesting,
+  the shim must refuse the spec too;
+* "extras-VENDOR-nested|flat": the golden.list rows named "extras-*".
+
 Every difference must be covered by an entry of differences.list, and every
 entry must hold in every case it names, so the list can neither miss a
 difference nor outlive one.  See that file for its format.  Its "e2e"
@@ -26,6 +36,7 @@ name one of the lane's cells.
 import fnmatch
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -261,6 +272,107 @@ def check_case(case, shim_leaves, shim_enabled, qemu, openvmm, entries, nested=F
     return diag
 
 
+def flag_cases():
+    """(name, spec, QEMU's flag set, spin) for every hv-* property of the model."""
+    out = []
+    for name in sorted(set(hvref.QEMU_BITS) | hvref.QEMU_NOT_FEATURES):
+        if name == "spinlocks":
+            out.append(("spinlocks=0x1fff", "none+spinlocks=0x1fff", set(), 0x1FFF))
+            continue
+        need = hvref.qemu_requires(name)
+        spec = "+".join(["none"] + sorted(need - {name}) + [name])
+        out.append((name, spec, need, hvref.SPIN_NEVER_NOTIFY))
+    return out
+
+
+def golden_extras(path):
+    """golden.list's "extras-*" rows as (name, spec, vendor, nested)."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            words = line.split("#", 1)[0].split()
+            if len(words) >= 3 and words[0].startswith("extras-"):
+                rows.append((words[0], words[2], words[1].split("-")[0],
+                             "--nested" in words[3:]))
+    return rows
+
+
+def refused(cli, spec, fixture, vendor, nested):
+    """Diagnostics for a spec the reference refuses: empty if the shim does too."""
+    try:
+        run_show(cli, spec, fixture, vendor, nested)
+    except RuntimeError:
+        return []
+    return ["the shim accepts %s, which the reference refuses" % spec]
+
+
+def shim_flag_names(cli):
+    """The flag names "CLI help" lists, each the first word of its line."""
+    p = subprocess.run([cli, "help"], capture_output=True, text=True, check=False)
+    names, inside = [], False
+    for line in p.stdout.splitlines():
+        if line.strip().startswith("Names ("):
+            inside = True
+        elif inside and not line.strip():
+            break
+        elif inside and line.startswith("    ") and not line.startswith("     "):
+            names.append(line.split()[0])
+    return names
+
+
+DOC_SECTION = "Differences from QEMU and OpenVMM"
+
+
+def doc_rows(path):
+    """The rows of DOC_SECTION's list-tables in shim.rst, each a list of cells."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    start = lines.index(DOC_SECTION)
+    rows, row = [], None
+    for line in lines[start + 2:]:
+        if line.startswith("==="):
+            break               # the next section's underline
+        if line.startswith("   * - "):
+            row = [line[7:]]
+            rows.append(row)
+        elif row is not None and line.startswith("     - "):
+            row.append(line[7:])
+        elif row is not None and line.startswith("       "):
+            row[-1] += " " + line.strip()
+        elif not line.strip():
+            row = None
+    return [r for r in rows if r[0] != "Where"]
+
+
+def check_doc_table(path, entries):
+    """shim.rst's difference tables against differences.list, both ways."""
+    diag = []
+    listed = {}
+    for e in entries:
+        listed.setdefault((e.ref, e.key.lower()), set()).add(e.kind)
+    seen = set()
+    for row in doc_rows(path):
+        if len(row) != 5:
+            diag.append("shim.rst row %r: %d cells, want 5 (the last names its "
+                        "differences.list entries)" % (row[0], len(row)))
+            continue
+        keys = re.findall(r"``(qemu|openvmm|e2e) ([^`]+)``", row[4])
+        if not keys:
+            diag.append("shim.rst row %r names no differences.list entry" % row[0])
+        for ref, key in keys:
+            k = (ref, key.lower())
+            seen.add(k)
+            if k not in listed:
+                diag.append("shim.rst row %r: %s %s is not in differences.list" % (row[0], ref, key))
+            elif listed[k] != {row[2].strip()}:
+                diag.append("shim.rst row %r: kind %s, differences.list says %s"
+                            % (row[0], row[2].strip(), "/".join(sorted(listed[k]))))
+    for ref, key in sorted(set(listed) - seen):
+        diag.append("differences.list %s %s has no row in shim.rst's %r tables"
+                    % (ref, key, DOC_SECTION))
+    return diag
+
+
 def main(argv):
     if len(argv) < 2:
         print("usage: refcheck.py CLI [FIXTURE-DIR [ALLOW-LIST]]", file=sys.stderr)
@@ -273,6 +385,14 @@ def main(argv):
 
     entries, errors = load_allow_list(allow)
     tap.result(not errors, "allow-list-syntax", errors)
+
+    # Documentation/shim.rst's tables and the list cannot drift apart.
+    doc = os.path.join(here, "..", "..", "..", "..", "Documentation", "shim.rst")
+    try:
+        diag = check_doc_table(doc, entries)
+    except (OSError, ValueError) as e:
+        diag = ["%s: %s" % (type(e).__name__, e)]
+    tap.result(not diag, "doc-table", diag)
 
     # The model against the measurement, before it judges anything else.
     flags = set(MEASURED_SPEC.split("+")[1:])
@@ -300,7 +420,51 @@ def main(argv):
                 cases.append(("doc:%s:%s-%s" % (spec, vendor, "nested" if nested else "flat"),
                               spec, vendor, nested, False, True))
 
-    names = [c[0] for c in cases]
+    # (case, spec, vendor, nested, QEMU's flag set, spin)
+    qemu_only = []
+    for name, spec, need, spin in flag_cases():
+        for vendor in VENDORS:
+            for nested in (False, True):
+                qemu_only.append(("flag:%s:%s-%s" % (name, vendor, "nested" if nested else "flat"),
+                                  spec, vendor, nested, need, spin))
+    for name, spec, vendor, nested in golden_extras(os.path.join(here, "..", "golden.list")):
+        qemu_only.append((name, spec, vendor, nested, None, spin_of(spec)))
+
+    # Any flag the shim has must meet a reference somewhere: its own
+    # flag:* cases, or, for the shim's own names, the presets that use them.
+    known = set(hvref.QEMU_BITS) | hvref.QEMU_NOT_FEATURES | hvref.SHIM_ONLY
+    listed = shim_flag_names(cli)
+    diag = ["'%s' has no reference case: add it to tests/ref/hvref.py" % n
+            for n in listed if n not in known]
+    if not listed:
+        diag.append("no flag names found in '%s help'" % cli)
+    tap.result(not diag, "every-flag-has-a-case", diag)
+
+    names = [c[0] for c in cases] + [c[0] for c in qemu_only]
+    for case, spec, vendor, nested, need, spin in qemu_only:
+        fixture = os.path.join(fixdir, "%s-host.cpuid" % vendor)
+        try:
+            with open(fixture, encoding="utf-8") as f:
+                _, host = hvref.parse_host(f.read())
+            if need is not None and not nested and need & hvref.OPENVMM_NEEDS_NESTED:
+                diag = refused(cli, spec, fixture, vendor, nested)
+            else:
+                try:
+                    qemu = None
+                    if need is not None:
+                        qemu = hvref.qemu_leaves(need, spin, host)
+                except hvref.Refused:
+                    diag = refused(cli, spec, fixture, vendor, nested)
+                else:
+                    out, leaves = run_show(cli, spec, fixture, vendor, nested)
+                    if qemu is None:
+                        qemu = hvref.qemu_leaves(hvref.as_qemu_properties(out["enabled"]),
+                                                 spin, host)
+                    diag = check_case(case, leaves, out["enabled"], qemu, None, entries)
+        except (OSError, ValueError, RuntimeError, KeyError, hvref.Refused) as e:
+            diag = ["%s: %s" % (type(e).__name__, e)]
+        tap.result(not diag, case, diag)
+
     for case, spec, vendor, nested, with_qemu, with_openvmm in cases:
         fixture = os.path.join(fixdir, "%s-host.cpuid" % vendor)
         try:
