@@ -273,6 +273,18 @@ static int string_field(struct reader *r, const struct hvr_json_node *obj, const
 	return 0;
 }
 
+/* @arr is the array member @name, of at most @max entries. */
+static int check_array(struct reader *r, const struct hvr_json_node *arr, const char *name,
+		       unsigned int max)
+{
+	if (arr->type != HVR_JSON_ARRAY)
+		return bad(r, arr, name, "expected an array, found %s", hvr_json_type_name(arr->type));
+	if (arr->count > max)
+		return hvr_fail(r->err, -E2BIG, "line %u, column %u: %s: %u entries, at most %u",
+				arr->line, arr->col, name, arr->count, max);
+	return 0;
+}
+
 static int read_cpuid(struct reader *r, const struct hvr_json_node *arr, struct hvr_cpu_profile *p)
 {
 	static const char *const known[] = {
@@ -285,11 +297,9 @@ static int read_cpuid(struct reader *r, const struct hvr_json_node *arr, struct 
 	uint64_t v;
 	int ret;
 
-	if (arr->type != HVR_JSON_ARRAY)
-		return bad(r, arr, "cpuid", "expected an array, found %s", hvr_json_type_name(arr->type));
-	if (arr->count > HVR_PROFILE_MAX_CPUID)
-		return hvr_fail(r->err, -E2BIG, "line %u, column %u: cpuid: %u entries, at most %u",
-				arr->line, arr->col, arr->count, HVR_PROFILE_MAX_CPUID);
+	ret = check_array(r, arr, "cpuid", HVR_PROFILE_MAX_CPUID);
+	if (ret)
+		return ret;
 	for (e = hvr_json_first(r->doc, arr), i = 0; e; e = hvr_json_next(r->doc, e), i++) {
 		struct kvm_cpuid_entry2 *c = &p->cpuid[i];
 
@@ -330,11 +340,9 @@ static int read_msrs(struct reader *r, const struct hvr_json_node *arr, struct h
 	uint64_t v;
 	int ret;
 
-	if (arr->type != HVR_JSON_ARRAY)
-		return bad(r, arr, "msrs", "expected an array, found %s", hvr_json_type_name(arr->type));
-	if (arr->count > HVR_PROFILE_MAX_MSRS)
-		return hvr_fail(r->err, -E2BIG, "line %u, column %u: msrs: %u entries, at most %u",
-				arr->line, arr->col, arr->count, HVR_PROFILE_MAX_MSRS);
+	ret = check_array(r, arr, "msrs", HVR_PROFILE_MAX_MSRS);
+	if (ret)
+		return ret;
 	for (e = hvr_json_first(r->doc, arr), i = 0; e; e = hvr_json_next(r->doc, e), i++) {
 		struct hvr_msr *m = &p->msrs[i];
 
