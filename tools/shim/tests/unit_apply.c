@@ -325,10 +325,250 @@ static void test_apply_span(void)
 	free(want);
 }
 
+/* ------------------------------------------------------ on /dev/kvm */
+
+#define GUEST_MEM	0x10000
+#define GUEST_CODE	0x1000
+#define GUEST_GP	0x2000
+#define GUEST_PORT	0x10
+#define DENIED_MSR	0x1fc	/* MSR_POWER_CTL: KVM keeps one, no list here allows it */
+#define UCODE_MSR	0x8b	/* IA32_BIOS_SIGN_ID: check leaves it alone */
+#define UCODE_VALUE	0x0000004200000000ull
+#define PLATFORM_INFO_MSR	0xce
+
+/*
+ * Real mode, CS = 0: read the TSC (allowed), OUT 1; read DENIED_MSR, OUT 2;
+ * HLT.  #GP (vector 13, IVT entry at 0x34) goes to GUEST_GP: OUT 13; HLT.
+ */
+static const uint8_t guest_code[] = {
+	0x66, 0xb9, 0x10, 0x00, 0x00, 0x00,	/* mov ecx, 0x10 */
+	0x0f, 0x32,				/* rdmsr */
+	0xb0, 0x01, 0xe6, GUEST_PORT,		/* mov al, 1; out GUEST_PORT, al */
+	0x66, 0xb9, DENIED_MSR & 0xff, DENIED_MSR >> 8, 0x00, 0x00,	/* mov ecx, DENIED_MSR */
+	0x0f, 0x32,				/* rdmsr */
+	0xb0, 0x02, 0xe6, GUEST_PORT,		/* mov al, 2; out GUEST_PORT, al */
+	0xf4,					/* hlt */
+};
+static const uint8_t guest_gp[] = {
+	0xb0, 0x0d, 0xe6, GUEST_PORT,		/* mov al, 13; out GUEST_PORT, al */
+	0xf4,					/* hlt */
+};
+
+/* The next OUT to GUEST_PORT: its byte, or -1 (*why says what came instead). */
+static int guest_out(int vcpu, struct kvm_run *run, char *why, size_t size)
+{
+	if (ioctl(vcpu, KVM_RUN, 0) < 0) {
+		snprintf(why, size, "KVM_RUN: %s", strerror(errno));
+		return -1;
+	}
+	if (run->exit_reason != KVM_EXIT_IO || run->io.direction != KVM_EXIT_IO_OUT ||
+	    run->io.port != GUEST_PORT) {
+		snprintf(why, size, "exit reason %u, not an OUT to port 0x%x", run->exit_reason,
+			 GUEST_PORT);
+		return -1;
+	}
+	return ((uint8_t *)run)[run->io.data_offset];
+}
+
+static uint64_t get_msr(int vcpu, uint32_t index, bool *ok)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m;
+
+	memset(&m, 0, sizeof(m));
+	m.h.nmsrs = 1;
+	m.e.index = index;
+	*ok = ioctl(vcpu, KVM_GET_MSRS, &m) == 1;
+	return m.e.data;
+}
+
+static const struct kvm_cpuid_entry2 *got_leaf(const struct kvm_cpuid2 *c, uint32_t fn)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nent; i++) {
+		if (c->entries[i].function == fn && c->entries[i].index == 0)
+			return &c->entries[i];
+	}
+	return NULL;
+}
+
+/*
+ * A VM and a vCPU given a small profile, and Hyper-V where KVM offers it:
+ * this host's CPUID less CMPXCHG16B (leaf 1 ECX bit 13), and two feature
+ * MSRs, PLATFORM_INFO as the host has it and another microcode revision.
+ * KVM_GET_CPUID2 and KVM_GET_MSRS must show exactly that, and a guest's
+ * read of an MSR the filter leaves out must be #GP.  The profile leaves
+ * IA32_ARCH_CAPABILITIES out: this machine's KVM (6.18, paravirtual)
+ * refuses every non-zero KVM_SET_MSRS of it, its own /dev/kvm value too.
+ */
+static void test_apply_kvm(void)
+{
+	const char *name = "apply/kvm-vcpu";
+	struct hvr_cpu_profile *host = calloc(1, sizeof(*host)), *want = calloc(1, sizeof(*want));
+	struct kvm_cpuid2 *got = calloc(1, sizeof(*got) + 300 * sizeof(got->entries[0]));
+	const struct kvm_cpuid_entry2 *e;
+	struct hvr_config cfg, *hv = NULL;
+	struct kvm_userspace_memory_region mem;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_run *run = MAP_FAILED;
+	uint8_t *ram = MAP_FAILED;
+	int kvm, vm = -1, vcpu = -1, out, run_size = 0;
+	bool ok, cx16;
+	char why[128];
+	unsigned int i;
+	uint64_t v;
+	struct hvr_error err;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0) {
+		skip(name, "cannot open /dev/kvm: %s", strerror(errno));
+		goto out;
+	}
+	if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) <= 0) {
+		skip(name, "this KVM has no KVM_CAP_X86_MSR_FILTER");
+		goto out;
+	}
+	if (hvr_profile_capture(kvm, host, &err)) {
+		note("%s", err.msg);
+		goto done;
+	}
+	{
+		struct hvr_spec spec;
+		struct hvr_host hh;
+
+		if (!hvr_host_query(kvm, &hh, &err) && !hvr_spec_parse("none+vpindex+relaxed", &spec, &err) &&
+		    !hvr_resolve(&spec, &hh, false, &cfg, &err))
+			hv = &cfg;
+	}
+	*want = *host;
+	cx16 = false;
+	for (i = 0; i < want->ncpuid; i++) {
+		if (want->cpuid[i].function == 1) {
+			cx16 = want->cpuid[i].ecx & 1u << 13;
+			want->cpuid[i].ecx &= ~(1u << 13);
+		}
+	}
+	/* Sorted by index, as a profile is; check does not compare microcode. */
+	want->nmsrs = 0;
+	want->msrs[want->nmsrs++] = (struct hvr_msr){ .index = UCODE_MSR, .value = UCODE_VALUE };
+	for (i = 0; i < host->nmsrs; i++) {
+		if (host->msrs[i].index == PLATFORM_INFO_MSR)
+			want->msrs[want->nmsrs++] = host->msrs[i];
+	}
+
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm < 0 || run_size <= 0) {
+		note("KVM_CREATE_VM or KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		goto done;
+	}
+	ram = mmap(NULL, GUEST_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(&mem, 0, sizeof(mem));
+	mem.memory_size = GUEST_MEM;
+	mem.userspace_addr = (uintptr_t)ram;
+	if (ram == MAP_FAILED || ioctl(vm, KVM_SET_USER_MEMORY_REGION, &mem) ||
+	    (vcpu = ioctl(vm, KVM_CREATE_VCPU, 0)) < 0) {
+		note("guest memory or KVM_CREATE_VCPU: %s", strerror(errno));
+		goto done;
+	}
+	run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED) {
+		note("mmap of the vCPU: %s", strerror(errno));
+		goto done;
+	}
+
+	if (hvr_cpu_apply(vm, vcpu, host, NULL, want, hv, &err)) {
+		note("hvr_cpu_apply: %s", err.msg);
+		goto done;
+	}
+
+	got->nent = 300;
+	if (ioctl(vcpu, KVM_GET_CPUID2, got)) {
+		note("KVM_GET_CPUID2: %s", strerror(errno));
+		goto done;
+	}
+	e = got_leaf(got, 0);
+	EXPECT(e && !memcmp(&e->ebx, host->vendor, 4) && !memcmp(&e->edx, host->vendor + 4, 4) &&
+	       !memcmp(&e->ecx, host->vendor + 8, 4));
+	e = got_leaf(got, 1);
+	EXPECT(e && !(e->ecx & 1u << 13));
+	if (!cx16)
+		note("this host has no CMPXCHG16B: the removed bit proves nothing");
+	if (hv) {
+		EXPECT(e && (e->ecx & 1u << 31));
+		e = got_leaf(got, 0x40000000);
+		EXPECT(e && !memcmp(&e->ebx, "Microsoft Hv", 12));
+	}
+	for (i = 0; i < want->nmsrs; i++) {
+		v = get_msr(vcpu, want->msrs[i].index, &ok);
+		if (!ok || v != want->msrs[i].value)
+			note("MSR 0x%x reads 0x%llx%s, want 0x%llx", want->msrs[i].index,
+			     (unsigned long long)v, ok ? "" : " (refused)",
+			     (unsigned long long)want->msrs[i].value);
+	}
+
+	memcpy(ram + GUEST_CODE, guest_code, sizeof(guest_code));
+	memcpy(ram + GUEST_GP, guest_gp, sizeof(guest_gp));
+	ram[13 * 4] = GUEST_GP & 0xff;
+	ram[13 * 4 + 1] = GUEST_GP >> 8;
+	if (ioctl(vcpu, KVM_GET_SREGS, &sregs) || ioctl(vcpu, KVM_GET_REGS, &regs)) {
+		note("KVM_GET_SREGS/REGS: %s", strerror(errno));
+		goto done;
+	}
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = GUEST_CODE;
+	regs.rsp = 0x8000;
+	regs.rflags = 0x2;
+	if (ioctl(vcpu, KVM_SET_SREGS, &sregs) || ioctl(vcpu, KVM_SET_REGS, &regs)) {
+		note("KVM_SET_SREGS/REGS: %s", strerror(errno));
+		goto done;
+	}
+	out = guest_out(vcpu, run, why, sizeof(why));
+	if (out != 1) {
+		/* The read-back above stands; only the guest part cannot run here. */
+		report("apply/kvm-vcpu");
+		skip("apply/kvm-guest-gp", "the guest's allowed RDMSR did not come back: %s",
+		     out < 0 ? why : "#GP on IA32_TIME_STAMP_COUNTER");
+		goto out;
+	}
+	report("apply/kvm-vcpu");
+	out = guest_out(vcpu, run, why, sizeof(why));
+	if (out != 13)
+		note("RDMSR 0x%x: guest says %d (13 is #GP, 2 read it)%s%s", DENIED_MSR, out,
+		     out < 0 ? ": " : "", out < 0 ? why : "");
+	/* The VMM's own read is not filtered: the #GP was the filter's. */
+	get_msr(vcpu, DENIED_MSR, &ok);
+	EXPECT(ok);
+	name = "apply/kvm-guest-gp";
+done:
+	report(name);
+out:
+	if (run != MAP_FAILED)
+		munmap(run, (size_t)run_size);
+	if (vcpu >= 0)
+		close(vcpu);
+	if (vm >= 0)
+		close(vm);
+	if (ram != MAP_FAILED)
+		munmap(ram, GUEST_MEM);
+	if (kvm >= 0)
+		close(kvm);
+	free(got);
+	free(host);
+	free(want);
+}
+
 void test_apply(void)
 {
 	test_apply_profile();
 	test_apply_span();
 	test_apply_model();
 	test_apply_refusals();
+	test_apply_kvm();
 }
