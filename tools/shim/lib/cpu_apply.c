@@ -76,6 +76,7 @@ const struct hvr_msr_span hvr_boot_msrs[] = {
 	{ 0xc0010140, 0xc0010141 },	/* AMD OSVW_ID_Length, OSVW_Status */
 	{ 0xc0010200, 0xc001020b },	/* AMD PerfEvtSel0..5, PerfCtr0..5 (core extension) */
 };
+
 const unsigned int hvr_nr_boot_msrs = ARRAY_SIZE(hvr_boot_msrs);
 
 /* ----------------------------------------------------------- refusal */
@@ -135,7 +136,8 @@ static int refuse_profile(const struct hvr_cpu_profile *host, const struct hvr_c
 	if (n < 0)
 		return n;
 	if (n == 1)
-		return hvr_fail(err, -EOPNOTSUPP, "this host cannot run the profile: %s", first.text);
+		return hvr_fail(err, -EOPNOTSUPP, "this host cannot run the profile: %s",
+				first.text);
 	if (n > 1)
 		return hvr_fail(err, -EOPNOTSUPP,
 				"this host cannot run the profile: %d problems (kvm-hv-relay cpu check lists them), the first: %s",
@@ -315,7 +317,8 @@ int hvr_cpu_apply_plan(const struct hvr_cpu_profile *host, const struct hvr_cpu_
 	int ret;
 
 	if (!host || !plan || !model == !profile)
-		return hvr_fail(err, -EINVAL, "give a host profile and exactly one of a CPU model and a profile");
+		return hvr_fail(err, -EINVAL,
+				"give a host profile and exactly one of a CPU model and a profile");
 	memset(plan, 0, sizeof(*plan));
 	ret = model ? refuse_model(host, model, err) : refuse_profile(host, profile, err);
 	if (!ret)

@@ -349,6 +349,7 @@ static const uint8_t guest_code[] = {
 	0xb0, 0x02, 0xe6, GUEST_PORT,		/* mov al, 2; out GUEST_PORT, al */
 	0xf4,					/* hlt */
 };
+
 static const uint8_t guest_gp[] = {
 	0xb0, 0x0d, 0xe6, GUEST_PORT,		/* mov al, 13; out GUEST_PORT, al */
 	0xf4,					/* hlt */
