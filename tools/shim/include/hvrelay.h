@@ -1048,6 +1048,54 @@ bool hvr_profile_runs_model(const struct hvr_cpu_profile *p, const struct hvr_cp
  */
 const struct hvr_cpu_model *hvr_profile_newest_model(const struct hvr_cpu_profile *p, bool psabi);
 
+/*
+ * Applying a model or profile to a vCPU.
+ */
+
+/**
+ * hvr_cpu_apply() - give a vCPU a CPU model or profile, and filter its MSRs
+ * @vm_fd: the vCPU's VM, for KVM_X86_SET_MSR_FILTER (KVM_CAP_X86_MSR_FILTER,
+ *	Linux >= 5.10); the filter is the VM's, so each vCPU's call sets the
+ *	same one again
+ * @vcpu_fd: the vCPU, before its first KVM_RUN
+ * @host: this host's profile (hvr_profile_capture() on /dev/kvm): its
+ *	CPUID is what KVM supports, its MSRs what KVM can give
+ * @model: a named model (hvr_cpu_model_lookup()), or NULL
+ * @profile: a loaded profile (hvr_profile_load()), or NULL; exactly one of
+ *	@model and @profile
+ * @cfg: a resolved Hyper-V config (hvr_resolve()), narrowed in place as by
+ *	hvr_vcpu_setup(), whose per-vCPU capabilities this enables too; NULL,
+ *	or one with no enlightenment, for a guest without Hyper-V
+ * @err: optional; one message for a refusal, naming the first reason
+ *
+ * Refuses, before it changes anything, a model or profile this host cannot
+ * run: another vendor's, a model hvr_profile_runs_model() rejects, a
+ * profile hvr_profile_check() finds problems with, or a profile MSR in the
+ * x2APIC range (which the filter cannot cover); also a KVM without the MSR
+ * filter.  Then, in order: KVM_SET_CPUID2 with the model's CPUID
+ * (hvr_cpu_model_mask() of @host's) or the profile's (its feature words
+ * ANDed with @host's), merged with the Hyper-V leaves of @cfg
+ * (hvr_cpuid_merge()); KVM_SET_MSRS with the profile's feature MSRs (a
+ * model sets none); and a deny-by-default KVM_X86_SET_MSR_FILTER that
+ * allows the profile's MSRs, the architectural MSRs Documentation/shim.rst
+ * lists (those a guest needs to boot), the Hyper-V synthetic MSRs
+ * 0x40000000-0x400000ff when the guest sees Hyper-V, and KVM's paravirtual
+ * MSRs 0x4b564d00-0x4b564dff when it sees KVM's signature.  A guest's
+ * RDMSR or WRMSR of any other MSR gets #GP (or, with
+ * KVM_CAP_X86_USER_SPACE_MSR and KVM_MSR_EXIT_REASON_FILTER, exits to the
+ * VMM); the x2APIC MSRs stay KVM's.  The topology leaves (1 EBX, 0xB,
+ * 0x1F) are @host's or the profile's: a VMM with its own topology sets the
+ * CPUID again after this.  A failure after the first ioctl leaves what was
+ * set before it.
+ *
+ * Return: 0, -EINVAL (arguments, vendor, x2APIC MSR), -EOPNOTSUPP (the host
+ * cannot run it, or has no MSR filter), -E2BIG (more than 16 filter
+ * ranges), or a negative errno from an ioctl.
+ */
+int hvr_cpu_apply(int vm_fd, int vcpu_fd, const struct hvr_cpu_profile *host,
+		  const struct hvr_cpu_model *model, const struct hvr_cpu_profile *profile,
+		  struct hvr_config *cfg, struct hvr_error *err);
+
 #if defined(__GNUC__) && __GNUC__ >= 4
 #pragma GCC visibility pop
 #endif

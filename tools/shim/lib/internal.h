@@ -105,4 +105,14 @@ const struct hvr_flag_row *hvr_flag_row(int flag);
 /* HVR_FLAG() bits of the flags whose context has any of @context. */
 uint64_t hvr_flags_with(unsigned int context);
 
+/*
+ * hvr_vcpu_setup()'s first half: the per-vCPU capabilities @cfg's flags
+ * ask for, then @cfg narrowed to what the vCPU is offered.
+ */
+int hvr_vcpu_prepare(int vcpu_fd, struct hvr_config *cfg, struct hvr_error *err);
+
+/* KVM_SET_CPUID2 with @n entries. */
+int hvr_vcpu_set_cpuid(int vcpu_fd, const struct kvm_cpuid_entry2 *ent, unsigned int n,
+		       struct hvr_error *err);
+
 #endif /* HVR_INTERNAL_H */

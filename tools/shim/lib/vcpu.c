@@ -70,14 +70,10 @@ static bool wants_cap(const struct hvr_config *cfg, uint32_t cap)
 	return false;
 }
 
-int hvr_vcpu_setup(int vcpu_fd, struct hvr_config *cfg, const struct kvm_cpuid_entry2 *vmm,
-		   unsigned int nvmm, struct hvr_error *err)
+int hvr_vcpu_prepare(int vcpu_fd, struct hvr_config *cfg, struct hvr_error *err)
 {
-	struct kvm_cpuid_entry2 hv[HVR_CPUID_MAX_LEAVES];
-	unsigned int max = nvmm + HVR_CPUID_MAX_LEAVES;
-	struct kvm_cpuid2 *c;
 	struct hvr_host vh;
-	int nhv, n, ret;
+	int ret;
 
 	if (wants_cap(cfg, KVM_CAP_HYPERV_ENLIGHTENED_VMCS)) {
 		uint16_t v;
@@ -107,24 +103,46 @@ int hvr_vcpu_setup(int vcpu_fd, struct hvr_config *cfg, const struct kvm_cpuid_e
 	ret = hvr_host_query_vcpu(vcpu_fd, &vh, err);
 	if (!ret)
 		ret = hvr_config_fit_vcpu(cfg, &vh, err);
-	if (ret)
-		return ret;
+	return ret;
+}
 
-	nhv = hvr_cpuid_build(cfg, hv, HVR_CPUID_MAX_LEAVES, err);
-	if (nhv < 0)
-		return nhv;
-	c = calloc(1, sizeof(*c) + max * sizeof(c->entries[0]));
+int hvr_vcpu_set_cpuid(int vcpu_fd, const struct kvm_cpuid_entry2 *ent, unsigned int n,
+		       struct hvr_error *err)
+{
+	struct kvm_cpuid2 *c;
+	int ret;
+
+	c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
 	if (!c)
 		return hvr_fail(err, -ENOMEM, "out of memory");
-	n = hvr_cpuid_merge(vmm, nvmm, hv, (unsigned int)nhv, c->entries, max, err);
-	if (n < 0) {
-		free(c);
-		return n;
-	}
-	c->nent = (uint32_t)n;
+	memcpy(c->entries, ent, n * sizeof(c->entries[0]));
+	c->nent = n;
 	ret = ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0 ? -errno : 0;
 	free(c);
 	if (ret)
 		return hvr_fail(err, ret, "KVM_SET_CPUID2: %s", strerror(-ret));
 	return 0;
+}
+
+int hvr_vcpu_setup(int vcpu_fd, struct hvr_config *cfg, const struct kvm_cpuid_entry2 *vmm,
+		   unsigned int nvmm, struct hvr_error *err)
+{
+	struct kvm_cpuid_entry2 hv[HVR_CPUID_MAX_LEAVES];
+	unsigned int max = nvmm + HVR_CPUID_MAX_LEAVES;
+	struct kvm_cpuid_entry2 *out;
+	int nhv, n, ret;
+
+	ret = hvr_vcpu_prepare(vcpu_fd, cfg, err);
+	if (ret)
+		return ret;
+	nhv = hvr_cpuid_build(cfg, hv, HVR_CPUID_MAX_LEAVES, err);
+	if (nhv < 0)
+		return nhv;
+	out = calloc(max, sizeof(*out));
+	if (!out)
+		return hvr_fail(err, -ENOMEM, "out of memory");
+	n = hvr_cpuid_merge(vmm, nvmm, hv, (unsigned int)nhv, out, max, err);
+	ret = n < 0 ? n : hvr_vcpu_set_cpuid(vcpu_fd, out, (unsigned int)n, err);
+	free(out);
+	return ret;
 }

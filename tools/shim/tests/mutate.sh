@@ -74,6 +74,8 @@ crash-guest-bit@lib/flags.c@/\[HVR_CRASH\] = {/,/^\t},/{/\.guest/,/}/s/HV_GUEST_
 no-nonarch-shown@lib/flags.c@/\[HVR_NO_NONARCH_CORESHARING\] = {/,/^\t},/{/\.quiet = true,/d}@no_nonarch_coresharing alone shows the guest Hyper-V, which QEMU does not
 syndbg-max-leaf@lib/cpuid.c@s/HAS(cfg, SYNDBG) ? HV_CPUID_SYNDBG_PLATFORM_CAPS : HV_CPUID_NESTED_FEATURES/HV_CPUID_NESTED_FEATURES/@with syndbg the max leaf stops short of the debugger leaves
 help-unknown@cli/main.c@s/return false;/return true;/@help on an unknown topic succeeds
+apply-hv-msrs-always@lib/cpu_apply.c@s/\tif (plan->hyperv)$/\tif (true)/@the filter allows the Hyper-V MSRs to a guest without Hyper-V
+apply-range-span@lib/cpu_apply.c@s/s\[i\].last - r->base >= HVR_FILTER_RANGE_SPAN/s[i].last - r->base > HVR_FILTER_RANGE_SPAN/@a filter range one MSR wider than its bitmap
 EOF
 }
 

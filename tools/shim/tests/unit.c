@@ -1409,5 +1409,6 @@ int main(int argc, char **argv)
 	test_cpu_models();
 	test_json();
 	test_profiles();
+	test_apply();
 	return failures ? 1 : 0;
 }

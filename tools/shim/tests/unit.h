@@ -30,6 +30,9 @@ void test_cpu_models(void);
 /* unit_json.c */
 void test_json(void);
 
+/* unit_apply.c */
+void test_apply(void);
+
 /* unit_profile.c */
 void test_profiles(void);
 
