@@ -147,18 +147,6 @@ static int refuse_profile(const struct hvr_cpu_profile *host, const struct hvr_c
 
 /* -------------------------------------------------------------- CPUID */
 
-static struct kvm_cpuid_entry2 *entry(struct kvm_cpuid_entry2 *e, unsigned int n,
-				      uint32_t function, uint32_t index)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		if (e[i].function == function && e[i].index == index)
-			return &e[i];
-	}
-	return NULL;
-}
-
 /*
  * The profile is the guest's CPU; check already held its feature words to
  * the host's, and the AND says so once more where the CPUID is made, as the
@@ -172,7 +160,7 @@ static void mask_profile(const struct hvr_cpu_profile *host, struct kvm_cpuid_en
 	for (w = 0; w < HVR_CPU_NR_WORDS; w++) {
 		const struct hvr_cpu_word_def *d = &hvr_cpu_word_defs[w];
 		const struct kvm_cpuid_entry2 *h = hvr_profile_leaf(host, d->function, d->index);
-		struct kvm_cpuid_entry2 *g = entry(e, n, d->function, d->index);
+		struct kvm_cpuid_entry2 *g = hvr_cpuid_find(e, n, d->function, d->index);
 		uint32_t v;
 
 		if (!g)
@@ -221,8 +209,8 @@ static int build_cpuid(const struct hvr_cpu_profile *host, const struct hvr_cpu_
 		return n;
 	plan->ncpuid = (unsigned int)n;
 	plan->hyperv = nhv > 0;
-	plan->kvm_pv = is_kvm_signature(entry(plan->cpuid, plan->ncpuid, 0x40000000, 0)) ||
-		       is_kvm_signature(entry(plan->cpuid, plan->ncpuid, 0x40000100, 0));
+	plan->kvm_pv = is_kvm_signature(hvr_cpuid_find(plan->cpuid, plan->ncpuid, 0x40000000, 0)) ||
+		       is_kvm_signature(hvr_cpuid_find(plan->cpuid, plan->ncpuid, 0x40000100, 0));
 	return 0;
 }
 

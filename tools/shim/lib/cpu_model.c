@@ -90,8 +90,8 @@ const char *hvr_cpu_feature_name(enum hvr_cpu_word word, unsigned int bit)
 	return hvr_cpu_word_defs[word].names[bit];
 }
 
-static struct kvm_cpuid_entry2 *find(struct kvm_cpuid_entry2 *e, unsigned int n,
-				     uint32_t function, uint32_t index)
+struct kvm_cpuid_entry2 *hvr_cpuid_find(struct kvm_cpuid_entry2 *e, unsigned int n,
+					uint32_t function, uint32_t index)
 {
 	unsigned int i;
 
@@ -126,7 +126,7 @@ static void vendor_of(const struct kvm_cpuid_entry2 *leaf0, char v[13])
 static int set_brand(const struct hvr_cpu_model *m, struct kvm_cpuid_entry2 *out,
 		     unsigned int *n, unsigned int max, struct hvr_error *err)
 {
-	struct kvm_cpuid_entry2 *ext = find(out, *n, 0x80000000u, 0);
+	struct kvm_cpuid_entry2 *ext = hvr_cpuid_find(out, *n, 0x80000000u, 0);
 	char text[48] = { 0 };
 	uint32_t fn;
 
@@ -135,7 +135,7 @@ static int set_brand(const struct hvr_cpu_model *m, struct kvm_cpuid_entry2 *out
 	/* 48 bytes with no NUL is a full brand string, as the SDM allows. */
 	memcpy(text, m->brand, strnlen(m->brand, sizeof(text)));
 	for (fn = BRAND_LEAF_FIRST; fn <= BRAND_LEAF_LAST; fn++) {
-		struct kvm_cpuid_entry2 *e = find(out, *n, fn, 0);
+		struct kvm_cpuid_entry2 *e = hvr_cpuid_find(out, *n, fn, 0);
 		const char *p = text + (fn - BRAND_LEAF_FIRST) * 16;
 
 		if (!e) {
@@ -161,11 +161,11 @@ static int set_identity(const struct hvr_cpu_model *m, struct kvm_cpuid_entry2 *
 {
 	struct kvm_cpuid_entry2 *e;
 
-	e = find(out, *n, 1, 0);
+	e = hvr_cpuid_find(out, *n, 1, 0);
 	if (e)
 		e->eax = signature(m);
 	/* APM: Fn8000_0001_EAX repeats the family, model and stepping. */
-	e = find(out, *n, 0x80000001u, 0);
+	e = hvr_cpuid_find(out, *n, 0x80000001u, 0);
 	if (e && (!strcmp(m->vendor, "AuthenticAMD") || !strcmp(m->vendor, "HygonGenuine")))
 		e->eax = signature(m);
 	return set_brand(m, out, n, max, err);
@@ -183,7 +183,7 @@ int hvr_cpu_model_mask(const struct hvr_cpu_model *model, const struct kvm_cpuid
 	if (nhost > max)
 		return hvr_fail(err, -ENOSPC, "%u CPUID entries do not hold the host's %u", max, nhost);
 	memcpy(out, host, nhost * sizeof(*out));
-	leaf0 = find(out, n, 0, 0);
+	leaf0 = hvr_cpuid_find(out, n, 0, 0);
 	if (!leaf0)
 		return hvr_fail(err, -EINVAL, "the host's CPUID has no leaf 0");
 	vendor_of(leaf0, vendor);
@@ -198,7 +198,7 @@ int hvr_cpu_model_mask(const struct hvr_cpu_model *model, const struct kvm_cpuid
 
 	for (w = 0; w < HVR_CPU_NR_WORDS; w++) {
 		const struct hvr_cpu_word_def *d = &hvr_cpu_word_defs[w];
-		struct kvm_cpuid_entry2 *e = find(out, n, d->function, d->index);
+		struct kvm_cpuid_entry2 *e = hvr_cpuid_find(out, n, d->function, d->index);
 		uint32_t v;
 
 		if (!e)

@@ -32,4 +32,8 @@ extern const unsigned int hvr_cpu_nr_models;
 extern const char hvr_cpu_models_qemu[];
 extern const char hvr_cpu_models_package[];
 
+/* The entry of @function/@index among @n entries at @e, or NULL. */
+struct kvm_cpuid_entry2 *hvr_cpuid_find(struct kvm_cpuid_entry2 *e, unsigned int n,
+					uint32_t function, uint32_t index);
+
 #endif /* HVR_CPU_MODELS_H */

@@ -10,6 +10,8 @@
 
 /* The fixture directory, from the command line. */
 extern const char *fixtures;
+/* unit_profile.c: the profile fixture <name>.profile.json, or exit(2) */
+struct hvr_cpu_profile *fixture(const char *name);
 
 /* Record a failed expectation; report() prints them all under the test's name. */
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

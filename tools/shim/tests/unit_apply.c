@@ -20,20 +20,6 @@
 #include "cpu_apply.h"
 #include "unit.h"
 
-static struct hvr_cpu_profile *fixture(const char *name)
-{
-	struct hvr_cpu_profile *p = calloc(1, sizeof(*p));
-	struct hvr_error err;
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s.profile.json", fixtures, name);
-	if (!p || hvr_profile_load(path, p, &err)) {
-		fprintf(stderr, "cannot load fixture: %s\n", p ? err.msg : "out of memory");
-		exit(2);
-	}
-	return p;
-}
-
 static const struct kvm_cpuid_entry2 *plan_leaf(const struct hvr_apply_plan *p, uint32_t fn,
 						uint32_t idx)
 {

@@ -15,7 +15,8 @@
 #include "hvrelay.h"
 #include "unit.h"
 
-static struct hvr_cpu_profile *fixture(const char *name)
+/* The profile fixture <name>.profile.json, or the tests stop. */
+struct hvr_cpu_profile *fixture(const char *name)
 {
 	struct hvr_cpu_profile *p = calloc(1, sizeof(*p));
 	struct hvr_error err;
