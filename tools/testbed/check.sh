@@ -218,6 +218,38 @@ disk_selftest() {
 	else tap_fail "testbed/disk_check_passes" "exit $rc: $out"; fi
 }
 
+# --- lib.sh's build_key across clones: two clones of one commit share their
+# builds, an edit to what is built gives a key of its own, an edit to what
+# is not (docs, check.sh) does not
+key_selftest() {
+	local d=$T/key name want edit a b
+	rm -rf "$d"; mkdir -p "$d"
+	key() { bash -c '. "$1/tools/testbed/lib.sh"; build_key' _ "$1"; }
+	git clone -q "$REPO" "$d/a" && git clone -q "$REPO" "$d/b" ||
+		{ tap_fail "testbed/build_key" "git clone of $REPO failed"; return 0; }
+	a=$(key "$d/a")
+	while IFS='|' read -r name want edit; do
+		rm -rf "$d/c"; cp -a "$d/b" "$d/c"
+		(cd "$d/c" && eval "$edit")
+		b=$(key "$d/c")
+		if { [ "$want" = same ] && [ "$a" = "$b" ]; } || { [ "$want" = new ] && [ "$a" != "$b" ]; }; then
+			tap_ok "testbed/build_key_$name"
+		else
+			tap_fail "testbed/build_key_$name" "want $want key, got $a and $b"
+		fi
+	done <<-'EOF2'
+	other_clone|same|:
+	docs_edited|same|echo >>Documentation/test-bed.rst
+	check_sh_edited|same|echo >>tools/testbed/check.sh
+	selftest_edited|new|echo >>selftests/relay_test.c
+	module_edited|new|echo >>kvm_hv_relay.c
+	shim_edited|new|echo >>tools/shim/lib/spec.c
+	build_sh_edited|new|echo >>tools/testbed/build.sh
+	new_selftest|new|echo >selftests/relay_new.c
+	EOF2
+	rm -rf "$d"
+}
+
 # --- unit fuzz (tools/fuzz): a short libFuzzer run over relay_input.h --------
 fuzz_host() {
 	local out
@@ -351,6 +383,7 @@ if host; then
 	part health health_selftest
 	part apt apt_selftest
 	part disk disk_selftest
+	part key key_selftest
 fi
 ( for k in $KERNELS; do
 	prepare "$k" >"$T/$k-build.tap" 2>"$T/$k-build.err" || echo "not ok - $k/build # runner exited $?" >>"$T/$k-build.tap"
@@ -435,7 +468,7 @@ emit() {
 	done <"$1"
 }
 order=()
-! host || order+=(shim fuzz docs packaging watch health apt disk)
+! host || order+=(shim fuzz docs packaging watch health apt disk key)
 for k in $KERNELS; do
 	order+=("$k-build")
 	! lane matrix || for v in $VENDORS; do ! has_vendor "$k" "$v" || order+=("$k-$v"); done
@@ -451,7 +484,7 @@ wait
 
 # where the time went: every CI log says it (test-bed.rst has the table)
 echo "# timings, host seconds (the parts ran beside the builds and boots):"
-for p in shim fuzz docs packaging watch health apt disk; do
+for p in shim fuzz docs packaging watch health apt disk key; do
 	[ ! -e "$T/$p.time" ] || printf '#   part %s: %s s\n' "$p" "$(cat "$T/$p.time")"
 done
 for k in $KERNELS; do
