@@ -451,12 +451,14 @@ emit() {
 			if [ -n "$no" ]; then
 				fail=$((fail + 1))
 			elif [[ $rest =~ ^(.*[^ ])\ +\#\ [Ss][Kk][Ii][Pp](.*)$ ]]; then
-				if expected_skip "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; then
+				# (expected_skip's own matches overwrite BASH_REMATCH)
+				local sname=${BASH_REMATCH[1]} swhy=${BASH_REMATCH[2]}
+				if expected_skip "$sname" "$swhy"; then
 					skip=$((skip + 1))
 				else
 					fail=$((fail + 1)) unexpected=$((unexpected + 1))
 					no="not "
-					rest="${BASH_REMATCH[1]} # unexpected skip (not in expected-skips.list):${BASH_REMATCH[2]}"
+					rest="$sname # unexpected skip (not in expected-skips.list):$swhy"
 				fi
 			else
 				pass=$((pass + 1))
