@@ -349,7 +349,7 @@ int main(void)
 }
 EOF
 lib_pkg_config() {
-	local flags ver
+	local flags ver out
 	flags=$(in_root pkg-config --cflags --libs libhvrelay) || return 1
 	echo "pkg-config --cflags --libs libhvrelay: $flags"
 	case " $flags " in *" -lhvrelay "*) ;; *) echo "no -lhvrelay"; return 1 ;; esac
@@ -357,9 +357,12 @@ lib_pkg_config() {
 	[ "$ver" = "$VERSION" ] || { echo "libhvrelay.pc has version $ver, not $VERSION"; return 1; }
 	# $flags is split into words on purpose
 	# shellcheck disable=SC2086
-	in_root gcc -Wall -Wextra -Werror -o /tmp/pc /tmp/pc.c $flags &&
-		in_root ldd /tmp/pc | grep -Eq "libhvrelay.so.0 => (/usr)?/lib/$MULTIARCH/libhvrelay.so.0 " &&
-		[ "$(in_root /tmp/pc)" = windows ]
+	in_root gcc -Wall -Wextra -Werror -o /tmp/pc /tmp/pc.c $flags || { echo "gcc failed"; return 1; }
+	out=$(in_root ldd /tmp/pc)
+	grep -Eq "libhvrelay.so.0 => (/usr)?/lib/$MULTIARCH/libhvrelay.so.0 " <<<"$out" ||
+		{ echo "ldd /tmp/pc:"; echo "$out"; return 1; }
+	out=$(in_root /tmp/pc 2>&1) || { echo "/tmp/pc: exit $?: $out"; return 1; }
+	[ "$out" = windows ] || { echo "/tmp/pc printed '$out', not windows"; return 1; }
 }
 check lib/pkg-config lib_pkg_config
 has doc/rst /usr/share/doc/kvm-hv-relay-dkms/api.rst.gz /usr/share/doc/kvm-hv-relay-dkms/admin-guide.rst.gz
