@@ -251,6 +251,23 @@ key_selftest() {
 	rm -rf "$d"
 }
 
+# --- lib.sh's tap_passed (make demo-e2e's exit status), against scripted TAP
+verdict_selftest() {
+	local d=$T/verdict name want lines got
+	mkdir -p "$d"
+	while IFS='|' read -r name want lines; do
+		printf '%b' "$lines" >"$d/$name.tap"
+		if tap_passed "$d/$name.tap"; then got=pass; else got=fail; fi
+		if [ "$got" = "$want" ]; then tap_ok "testbed/verdict_$name"
+		else tap_fail "testbed/verdict_$name" "want $want, got $got"; fi
+	done <<-'EOF2'
+	all_ok|pass|ok - e2e/x/post\nok - e2e/x/boot\n# note\n
+	one_failed|fail|ok - e2e/x/post\nnot ok - e2e/x/boot\n
+	boot_failed_only|fail|not ok - e2e/x/boot # guest did not power off\n
+	nothing|fail|# boot.sh: error\n
+	EOF2
+}
+
 # --- unit fuzz (tools/fuzz): a short libFuzzer run over relay_input.h --------
 fuzz_host() {
 	local out
@@ -385,6 +402,7 @@ if host; then
 	part apt apt_selftest
 	part disk disk_selftest
 	part key key_selftest
+	part verdict verdict_selftest
 fi
 ( for k in $KERNELS; do
 	prepare "$k" >"$T/$k-build.tap" 2>"$T/$k-build.err" || echo "not ok - $k/build # runner exited $?" >>"$T/$k-build.tap"
@@ -471,7 +489,7 @@ emit() {
 	done <"$1"
 }
 order=()
-! host || order+=(shim fuzz docs packaging watch health apt disk key)
+! host || order+=(shim fuzz docs packaging watch health apt disk key verdict)
 for k in $KERNELS; do
 	order+=("$k-build")
 	! lane matrix || for v in $VENDORS; do ! has_vendor "$k" "$v" || order+=("$k-$v"); done
@@ -487,7 +505,7 @@ wait
 
 # where the time went: every CI log says it (test-bed.rst has the table)
 echo "# timings, host seconds (the parts ran beside the builds and boots):"
-for p in shim fuzz docs packaging watch health apt disk key; do
+for p in shim fuzz docs packaging watch health apt disk key verdict; do
 	[ ! -e "$T/$p.time" ] || printf '#   part %s: %s s\n' "$p" "$(cat "$T/$p.time")"
 done
 for k in $KERNELS; do

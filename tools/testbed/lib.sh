@@ -108,6 +108,11 @@ candidate() {
 	papt_cache "$1" policy "$2" 2>/dev/null | awk '!done && $1 == "Candidate:" { print $2; done = 1 }'
 }
 
+# tap_passed <file>: the unnumbered TAP of a boot passed: a result at least,
+# and none "not ok" (boot.sh --check and --e2e exit 0 whatever their cases
+# gave: check.sh counts them)
+tap_passed() { grep -q '^ok ' "$1" && ! grep -q '^not ok' "$1"; }
+
 # Load the resolved versions of a kernel name (written by fetch.sh).
 load_kernel_env() {
 	local f="$CACHE/kernels/$1.env"
