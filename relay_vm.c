@@ -43,8 +43,10 @@ static struct relay_vm *relay_vm_find(struct kvm *kvm)
 /*
  * Per-vCPU entries live in chunks of RELAY_VCPU_CHUNK, allocated for the
  * vCPUs that exist when the capability is enabled and, for a vCPU created
- * later, by the fault-in replacement at its first call to relay (never on
- * the exit path itself).  A vCPU writes its own entry without a lock, so an
+ * later, by the fault-in replacement at its first call to relay: on that
+ * one exit, in place of the vendor's reflect function and in process
+ * context, never in an ftrace callback; L2 then makes the call again, and
+ * no later exit allocates.  A vCPU writes its own entry without a lock, so an
  * entry must never move once published: chunks are installed once, by
  * cmpxchg on their word in rvm->chunks, and freed only with the VM.
  *
