@@ -46,10 +46,6 @@ builds | tail -n +$((BUILDS_KEPT + 1)) | while read -r d; do
 done
 mkdir -p "$B/logs"
 
-# srcsum <file>...: sha256sum of files, named by their path in the
-# repository, so that the part's hash is the same in every clone
-srcsum() { (cd "$REPO" && sha256sum "${@#"$REPO"/}"); }
-
 # our module sources: tracked and new files, minus what is not the module
 mod_files() {
 	(cd "$REPO" && { git ls-files -co --exclude-standard 2>/dev/null || find . -type f -printf '%P\n'; } |
@@ -66,7 +62,7 @@ else
 fi
 
 # --- module, W=1 C=2 -------------------------------------------------------
-hash=$({ echo "$KVER"; srcsum "$TB_DIR/build.sh"; mod_files | (cd "$REPO" && xargs -r -d '\n' sha256sum); } | sha256sum | cut -c1-16)
+hash=$({ echo "$KVER"; repo_sums "$TB_DIR/build.sh"; mod_files | repo_sums; } | sha256sum | cut -c1-16)
 if [ ! -e "$REPO/Kbuild" ] && [ ! -e "$REPO/Makefile" ]; then
 	tap_fail "$name/build" "no Kbuild in the repository"
 elif [ "$(cat "$B/mod.hash" 2>/dev/null)" = "$hash" ] && [ -e "$B/mod.tap" ]; then
@@ -128,7 +124,7 @@ fi
 # --- test-only module of the selftests (selftests/kmod), never packaged -------
 # Built like the module (W=1 C=2, that kernel's checkpatch --strict), one line.
 TM=$REPO/selftests/kmod
-tmhash=$({ echo "$KVER"; srcsum "$TB_DIR/build.sh" "$TM"/*; } | sha256sum | cut -c1-16)
+tmhash=$({ echo "$KVER"; repo_sums "$TB_DIR/build.sh" "$TM"/*; } | sha256sum | cut -c1-16)
 if [ "$(cat "$B/testmod.hash" 2>/dev/null)" = "$tmhash" ] && [ -e "$B/testmod.tap" ]; then
 	cat "$B/testmod.tap"
 else
@@ -168,7 +164,7 @@ fi
 btfmod() {	# btfmod <module> <struct>
 	local m=$1 s=$2 ko hash T rc=0 old new
 	ko=$(find -L "$KMODS/arch/x86/kvm" -name "${m//_/-}.ko*" | head -n1)
-	hash=$({ echo "$KVER"; srcsum "$TB_DIR/build.sh" "$TB_DIR/btfmod.py"; sha256sum "$ko" "$VMLINUZ"; } |
+	hash=$({ echo "$KVER"; repo_sums "$TB_DIR/build.sh" "$TB_DIR/btfmod.py"; sha256sum "$ko" "$VMLINUZ"; } |
 		sha256sum | cut -c1-16)
 	if [ "$(cat "$B/${m}_btfmod.hash" 2>/dev/null)" = "$hash" ] && [ -e "$B/${m}_btfmod.tap" ]; then
 		cat "$B/${m}_btfmod.tap"
@@ -210,7 +206,7 @@ btfmod kvm_intel vcpu_vmx
 # --- the e2e lane's L1-side VMM (tools/testbed/e2e/l1vmm.c), static ----------
 # Runs in L1's busybox initramfs; boot.sh --e2e copies it from here.
 l1src=$TB_DIR/e2e/l1vmm.c
-l1hash=$({ echo "$KVER"; srcsum "$TB_DIR/build.sh" "$l1src"; } | sha256sum | cut -c1-16)
+l1hash=$({ echo "$KVER"; repo_sums "$TB_DIR/build.sh" "$l1src"; } | sha256sum | cut -c1-16)
 if [ "$(cat "$B/l1vmm.hash" 2>/dev/null)" = "$l1hash" ] && [ -e "$B/l1vmm.tap" ]; then
 	cat "$B/l1vmm.tap"
 else

@@ -121,6 +121,14 @@ load_kernel_env() {
 	. "$f"
 }
 
+# repo_sums [<file>...]: sha256sum of files named by their path in the
+# repository (stdin: one name per line), never by the clone's own path, so
+# that a hash of them is the same in every clone
+repo_sums() {
+	if [ $# -gt 0 ]; then (cd "$REPO" && sha256sum "${@#"$REPO"/}")
+	else (cd "$REPO" && xargs -r -d '\n' sha256sum); fi
+}
+
 # build_key: a hash of what a kernel's builds are made of (the module,
 # selftests, shim, uapi and the scripts that build them), so that clones of
 # one commit share their builds and a clone of another commit never boots
@@ -132,8 +140,7 @@ build_key() {
 		grep -vE '^(\.git|\.cache|out|Documentation|debian|bench|\.ci|tools/(fuzz|testbed))(/|$)|^tools/[^/]*$' |
 		cat - <(printf 'tools/testbed/%s\n' build.sh selftests.sh ours.mk btfmod.py chroot.sh \
 			upstream.list e2e/l1vmm.c) | sort -u |
-		while read -r f; do [ ! -f "$f" ] || echo "$f"; done |
-		xargs -r -d '\n' sha256sum | sha256sum | cut -c1-12)
+		while read -r f; do [ ! -f "$f" ] || echo "$f"; done) | repo_sums | sha256sum | cut -c1-12
 }
 # build_dir: where this source tree's builds for the loaded kernel live
 build_dir() { echo "$CACHE/build/$KVER/$(build_key)"; }
